@@ -1,0 +1,760 @@
+//! Server functions: the panel's only way to read and change data. Each one extracts its input,
+//! checks the anti-forgery token, calls one service function and maps the result.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::Role;
+use crate::error::AppError;
+use crate::i18n::Lang;
+
+/// A tenant as the signed-in person sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TenantView {
+    /// Tenant id.
+    pub id: i64,
+    /// Company name.
+    pub name: String,
+    /// The person's role in it.
+    pub role: Role,
+}
+
+/// The signed-in person.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserView {
+    /// Name.
+    pub name: String,
+    /// E-mail.
+    pub email: String,
+    /// E.164 mobile, if any.
+    pub mobile: Option<String>,
+    /// Whether the e-mail is confirmed.
+    pub verified: bool,
+    /// Runs the installation.
+    pub platform_admin: bool,
+    /// The active tenant.
+    pub tenant: Option<TenantView>,
+    /// Every tenant they belong to.
+    pub tenants: Vec<TenantView>,
+}
+
+/// What every page needs: the anti-forgery token, the language and who is signed in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionView {
+    /// Echoed by every form.
+    pub csrf: String,
+    /// The panel's language.
+    pub lang: Lang,
+    /// The signed-in person.
+    pub user: Option<UserView>,
+}
+
+/// A member on the team page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberView {
+    /// Membership id (the id in `/settings/team/{id}`).
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// E-mail.
+    pub email: String,
+    /// Role.
+    pub role: Role,
+    /// Whether their e-mail is confirmed.
+    pub verified: bool,
+    /// Joined at (Unix ms).
+    pub joined_at: i64,
+    /// Whether this is the viewer.
+    pub is_me: bool,
+}
+
+/// A pending invitation on the team page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InvitationView {
+    /// Invitation id.
+    pub id: i64,
+    /// Invitee.
+    pub email: String,
+    /// Role on acceptance.
+    pub role: Role,
+    /// Sent at (Unix ms).
+    pub sent_at: i64,
+}
+
+/// The team page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeamView {
+    /// Members, oldest first.
+    pub members: Vec<MemberView>,
+    /// Pending invitations, newest first.
+    pub invitations: Vec<InvitationView>,
+    /// Whether the viewer may manage the team.
+    pub can_manage: bool,
+}
+
+/// Who may accept an invitation, and how.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum InviteStep {
+    /// Signed in as the invited address: one click to join.
+    Accept,
+    /// Signed in as someone else.
+    WrongAccount,
+    /// An account exists for the address: sign in first.
+    LogIn,
+    /// No account yet: create one here.
+    CreateAccount,
+}
+
+/// An invitation as its recipient sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InvitePreview {
+    /// Inviting company.
+    pub tenant_name: String,
+    /// Invited address.
+    pub email: String,
+    /// Role offered.
+    pub role: Role,
+    /// What the visitor can do.
+    pub step: InviteStep,
+}
+
+#[cfg(feature = "ssr")]
+mod edge {
+    //! Helpers shared by the server functions.
+    use leptos::prelude::*;
+
+    use crate::backend::context::{Ctx, EPOCH_KEY, LANG_KEY, TENANT_KEY, USER_KEY};
+    use crate::backend::state::AppState;
+    use crate::error::AppError;
+
+    /// Response header marking errors our code produced (see the server's error-status layer).
+    pub const HANDLED_HEADER: &str = "x-pol-handled";
+
+    pub fn state() -> Result<AppState, AppError> {
+        use_context::<AppState>().ok_or(AppError::Internal)
+    }
+
+    pub fn ctx() -> Result<Ctx, AppError> {
+        use_context::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<Ctx>().cloned())
+            .ok_or(AppError::Internal)
+    }
+
+    /// Gives JSON callers the error's real status code. Plain form posts (no JavaScript) keep the
+    /// redirect back to the form that server functions answer them with.
+    pub fn finish<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+        if let Err(err) = &result {
+            let Some(parts) = use_context::<http::request::Parts>() else {
+                return result;
+            };
+            let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
+                return result;
+            };
+            let is_form_post = parts.method == http::Method::POST
+                && parts
+                    .headers
+                    .get(http::header::ACCEPT)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.contains("text/html"));
+            if !is_form_post && parts.uri.path().starts_with("/api/") {
+                response.set_status(
+                    http::StatusCode::from_u16(err.status())
+                        .unwrap_or(http::StatusCode::BAD_REQUEST),
+                );
+                response.insert_header(
+                    http::HeaderName::from_static(HANDLED_HEADER),
+                    http::HeaderValue::from_static("1"),
+                );
+            }
+        }
+        result
+    }
+
+    pub async fn sign_in(
+        ctx: &Ctx,
+        signed: &crate::backend::accounts::SignedIn,
+    ) -> Result<(), AppError> {
+        use crate::backend::context::session_error;
+        let session = &ctx.session;
+        session.cycle_id().await.map_err(session_error)?;
+        session
+            .insert(USER_KEY, signed.user_id)
+            .await
+            .map_err(session_error)?;
+        session
+            .insert(EPOCH_KEY, signed.epoch)
+            .await
+            .map_err(session_error)?;
+        session
+            .insert(LANG_KEY, signed.lang)
+            .await
+            .map_err(session_error)?;
+        match signed.tenant_id {
+            Some(id) => session
+                .insert(TENANT_KEY, id)
+                .await
+                .map_err(session_error)?,
+            None => {
+                session
+                    .remove::<i64>(TENANT_KEY)
+                    .await
+                    .map_err(session_error)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A same-site path to go to after signing in; anything else becomes the dashboard.
+    pub fn safe_next(next: Option<String>) -> String {
+        next.filter(|n| {
+            n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.contains("://")
+        })
+        .unwrap_or_else(|| "/dashboard".into())
+    }
+
+    pub fn parse_id(id: &str) -> Result<i64, AppError> {
+        id.trim().parse().map_err(|_| AppError::NotFound)
+    }
+}
+
+/// The anti-forgery token, language and signed-in person.
+#[server(endpoint = "session")]
+pub async fn get_session() -> Result<SessionView, AppError> {
+    edge::finish(
+        async {
+            let ctx = edge::ctx()?;
+            let user = ctx.user.as_ref().map(|cu| {
+                let view = |m: &crate::backend::repo::memberships::MembershipRow| TenantView {
+                    id: m.tenant_id,
+                    name: m.tenant_name.clone(),
+                    role: m.role.parse().unwrap_or(Role::Viewer),
+                };
+                UserView {
+                    name: cu.user.full_name.clone(),
+                    email: cu.user.email.clone(),
+                    mobile: cu.user.mobile.clone(),
+                    verified: cu.user.email_verified_at.is_some(),
+                    platform_admin: cu.user.is_platform_admin,
+                    tenant: cu.tenant.as_ref().map(|t| TenantView {
+                        id: t.tenant_id,
+                        name: t.name.clone(),
+                        role: t.role,
+                    }),
+                    tenants: cu.memberships.iter().map(view).collect(),
+                }
+            });
+            Ok(SessionView {
+                csrf: ctx.csrf.clone(),
+                lang: ctx.lang,
+                user,
+            })
+        }
+        .await,
+    )
+}
+
+/// Creates a company account and signs its owner in.
+#[server(endpoint = "signup")]
+pub async fn signup(
+    csrf: String,
+    company: String,
+    full_name: String,
+    email: String,
+    mobile: String,
+    password: String,
+) -> Result<(), AppError> {
+    edge::finish(
+        async {
+            let ctx = edge::ctx()?;
+            ctx.check_csrf(&csrf)?;
+            let state = edge::state()?;
+            let form = crate::backend::accounts::SignupForm {
+                company,
+                full_name,
+                email,
+                mobile,
+                password,
+            };
+            let signed = crate::backend::accounts::signup(&state, ctx.lang, form).await?;
+            edge::sign_in(&ctx, &signed).await?;
+            leptos_axum::redirect("/dashboard");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Signs in.
+#[server(endpoint = "login")]
+pub async fn login(
+    csrf: String,
+    email: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), AppError> {
+    edge::finish(
+        async {
+            let ctx = edge::ctx()?;
+            ctx.check_csrf(&csrf)?;
+            let state = edge::state()?;
+            let signed =
+                crate::backend::accounts::login(&state, ctx.client_ip, &email, password).await?;
+            edge::sign_in(&ctx, &signed).await?;
+            leptos_axum::redirect(&edge::safe_next(next));
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Signs out.
+#[server(endpoint = "logout")]
+pub async fn logout(csrf: String) -> Result<(), AppError> {
+    edge::finish(
+        async {
+            let ctx = edge::ctx()?;
+            ctx.check_csrf(&csrf)?;
+            ctx.session
+                .flush()
+                .await
+                .map_err(crate::backend::context::session_error)?;
+            leptos_axum::redirect("/");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Confirms an e-mail address from the e-mailed link. Needs no anti-forgery token: the
+/// single-use token is itself the proof.
+#[server(endpoint = "verify_email")]
+pub async fn verify_email(token: String) -> Result<(), AppError> {
+    edge::finish(
+        async {
+            let state = edge::state()?;
+            crate::backend::accounts::verify_email(&state, &token)
+                .await
+                .map(|_| ())
+        }
+        .await,
+    )
+}
+
+/// Sends the verification link again.
+#[server(endpoint = "resend_verification")]
+pub async fn resend_verification(csrf: String) -> Result<(), AppError> {
+    edge::finish(
+        async {
+            let ctx = edge::ctx()?;
+            ctx.check_csrf(&csrf)?;
+            let user = ctx.user()?;
+            crate::backend::accounts::resend_verification(&edge::state()?, &user.user).await?;
+            leptos_axum::redirect("/dashboard?resent=1");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Sends a password reset link (same answer whether or not the account exists).
+#[server(endpoint = "forgot_password")]
+pub async fn forgot_password(csrf: String, email: String) -> Result<(), AppError> {
+    edge::finish(
+        async {
+            let ctx = edge::ctx()?;
+            ctx.check_csrf(&csrf)?;
+            crate::backend::accounts::forgot_password(&edge::state()?, &email).await?;
+            leptos_axum::redirect("/forgot-password?sent=1");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Sets a new password from a reset link.
+#[server(endpoint = "reset_password")]
+pub async fn reset_password(csrf: String, token: String, password: String) -> Result<(), AppError> {
+    edge::finish(
+        async {
+            let ctx = edge::ctx()?;
+            ctx.check_csrf(&csrf)?;
+            crate::backend::accounts::reset_password(&edge::state()?, &token, &password).await?;
+            ctx.session
+                .flush()
+                .await
+                .map_err(crate::backend::context::session_error)?;
+            leptos_axum::redirect("/login?reset=1");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Switches the panel's language, remembered for the person (or the visitor's session).
+#[server(endpoint = "set_language")]
+pub async fn set_language(csrf: String, lang: String) -> Result<(), AppError> {
+    edge::finish(
+        async {
+            let ctx = edge::ctx()?;
+            ctx.check_csrf(&csrf)?;
+            let lang = Lang::from_code(&lang).ok_or(AppError::NotFound)?;
+            if let Some(user) = &ctx.user {
+                crate::backend::accounts::set_language(&edge::state()?, user.user.user_id, lang)
+                    .await?;
+            }
+            ctx.session
+                .insert(crate::backend::context::LANG_KEY, lang)
+                .await
+                .map_err(crate::backend::context::session_error)?;
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Opens another of the person's tenants.
+#[server(endpoint = "switch_tenant")]
+pub async fn switch_tenant(csrf: String, tenant_id: String) -> Result<(), AppError> {
+    edge::finish(
+        async {
+            let ctx = edge::ctx()?;
+            ctx.check_csrf(&csrf)?;
+            let id = edge::parse_id(&tenant_id)?;
+            let user = ctx.user()?;
+            if !user.memberships.iter().any(|m| m.tenant_id == id) {
+                return Err(AppError::NotFound);
+            }
+            ctx.session
+                .insert(crate::backend::context::TENANT_KEY, id)
+                .await
+                .map_err(crate::backend::context::session_error)?;
+            leptos_axum::redirect("/dashboard");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Creates another company owned by the person and opens it.
+#[server(endpoint = "create_tenant")]
+pub async fn create_tenant(csrf: String, company: String) -> Result<(), AppError> {
+    edge::finish(
+        async {
+            let ctx = edge::ctx()?;
+            ctx.check_csrf(&csrf)?;
+            let user = ctx.user()?;
+            let id = crate::backend::accounts::create_tenant(
+                &edge::state()?,
+                user.user.user_id,
+                &company,
+            )
+            .await?;
+            ctx.session
+                .insert(crate::backend::context::TENANT_KEY, id)
+                .await
+                .map_err(crate::backend::context::session_error)?;
+            leptos_axum::redirect("/dashboard");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Updates the person's name and mobile.
+#[server(endpoint = "update_profile")]
+pub async fn update_profile(
+    csrf: String,
+    full_name: String,
+    mobile: String,
+) -> Result<(), AppError> {
+    edge::finish(
+        async {
+            let ctx = edge::ctx()?;
+            ctx.check_csrf(&csrf)?;
+            let user = ctx.user()?;
+            crate::backend::accounts::update_profile(
+                &edge::state()?,
+                user.user.user_id,
+                &full_name,
+                &mobile,
+            )
+            .await?;
+            leptos_axum::redirect("/settings/profile?saved=1");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Changes the password; other sessions are signed out, this one stays.
+#[server(endpoint = "change_password")]
+pub async fn change_password(
+    csrf: String,
+    current_password: String,
+    new_password: String,
+) -> Result<(), AppError> {
+    edge::finish(
+        async {
+            let ctx = edge::ctx()?;
+            ctx.check_csrf(&csrf)?;
+            let user = ctx.user()?;
+            let epoch = crate::backend::accounts::change_password(
+                &edge::state()?,
+                &user.user,
+                current_password,
+                &new_password,
+            )
+            .await?;
+            let session = &ctx.session;
+            session
+                .cycle_id()
+                .await
+                .map_err(crate::backend::context::session_error)?;
+            session
+                .insert(crate::backend::context::EPOCH_KEY, epoch)
+                .await
+                .map_err(crate::backend::context::session_error)?;
+            leptos_axum::redirect("/settings/security?saved=1");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// The team of the active tenant.
+#[server(endpoint = "team")]
+pub async fn get_team() -> Result<TeamView, AppError> {
+    edge::finish(
+        async {
+            let ctx = edge::ctx()?;
+            let user = ctx.user()?;
+            let tenant = user.tenant()?;
+            let state = edge::state()?;
+            let members = crate::backend::accounts::members(&state, tenant.tenant_id).await?;
+            let can_manage = tenant.role.manages_team();
+            let invitations = if can_manage {
+                crate::backend::accounts::pending_invitations(&state, tenant.tenant_id).await?
+            } else {
+                Vec::new()
+            };
+            Ok(TeamView {
+                members: members
+                    .into_iter()
+                    .map(|m| member_view(m, user.user.user_id))
+                    .collect(),
+                invitations: invitations
+                    .into_iter()
+                    .map(|i| InvitationView {
+                        id: i.invitation_id,
+                        email: i.email,
+                        role: i.role.parse().unwrap_or(Role::Viewer),
+                        sent_at: i.created_at,
+                    })
+                    .collect(),
+                can_manage,
+            })
+        }
+        .await,
+    )
+}
+
+#[cfg(feature = "ssr")]
+fn member_view(m: crate::backend::repo::memberships::MemberRow, me: i64) -> MemberView {
+    MemberView {
+        id: m.membership_id,
+        name: m.full_name,
+        email: m.email,
+        role: m.role.parse().unwrap_or(Role::Viewer),
+        verified: m.email_verified_at.is_some(),
+        joined_at: m.created_at,
+        is_me: m.user_id == me,
+    }
+}
+
+/// One member of the active tenant; another tenant's id is not found.
+#[server(endpoint = "member")]
+pub async fn get_member(id: String) -> Result<MemberView, AppError> {
+    edge::finish(
+        async {
+            let ctx = edge::ctx()?;
+            let user = ctx.user()?;
+            let tenant = user.tenant()?;
+            let member = crate::backend::accounts::member(
+                &edge::state()?,
+                tenant.tenant_id,
+                edge::parse_id(&id)?,
+            )
+            .await?;
+            Ok(member_view(member, user.user.user_id))
+        }
+        .await,
+    )
+}
+
+/// Invites someone to the active tenant.
+#[server(endpoint = "invite_member")]
+pub async fn invite_member(csrf: String, email: String, role: String) -> Result<(), AppError> {
+    edge::finish(
+        async {
+            let ctx = edge::ctx()?;
+            ctx.check_csrf(&csrf)?;
+            let user = ctx.user()?;
+            let tenant = user.tenant()?;
+            crate::backend::accounts::invite(
+                &edge::state()?,
+                tenant.tenant_id,
+                tenant.role,
+                &user.user,
+                &email,
+                &role,
+            )
+            .await?;
+            leptos_axum::redirect("/settings/team?invited=1");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Withdraws an invitation.
+#[server(endpoint = "revoke_invitation")]
+pub async fn revoke_invitation(csrf: String, id: String) -> Result<(), AppError> {
+    edge::finish(
+        async {
+            let ctx = edge::ctx()?;
+            ctx.check_csrf(&csrf)?;
+            let tenant = ctx.user()?.tenant()?;
+            crate::backend::accounts::revoke_invitation(
+                &edge::state()?,
+                tenant.tenant_id,
+                tenant.role,
+                edge::parse_id(&id)?,
+            )
+            .await?;
+            leptos_axum::redirect("/settings/team");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Changes a member's role.
+#[server(endpoint = "set_member_role")]
+pub async fn set_member_role(csrf: String, id: String, role: String) -> Result<(), AppError> {
+    edge::finish(
+        async {
+            let ctx = edge::ctx()?;
+            ctx.check_csrf(&csrf)?;
+            let tenant = ctx.user()?.tenant()?;
+            let id = edge::parse_id(&id)?;
+            crate::backend::accounts::set_member_role(
+                &edge::state()?,
+                tenant.tenant_id,
+                tenant.role,
+                id,
+                &role,
+            )
+            .await?;
+            leptos_axum::redirect(&format!("/settings/team/{id}?saved=1"));
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Removes a member.
+#[server(endpoint = "remove_member")]
+pub async fn remove_member(csrf: String, id: String) -> Result<(), AppError> {
+    edge::finish(
+        async {
+            let ctx = edge::ctx()?;
+            ctx.check_csrf(&csrf)?;
+            let tenant = ctx.user()?.tenant()?;
+            crate::backend::accounts::remove_member(
+                &edge::state()?,
+                tenant.tenant_id,
+                tenant.role,
+                edge::parse_id(&id)?,
+            )
+            .await?;
+            leptos_axum::redirect("/settings/team?removed=1");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// What the invitation link offers the visitor.
+#[server(endpoint = "invitation")]
+pub async fn get_invitation(token: String) -> Result<InvitePreview, AppError> {
+    edge::finish(
+        async {
+            let ctx = edge::ctx()?;
+            let state = edge::state()?;
+            let invitation = crate::backend::accounts::find_invitation(&state, &token).await?;
+            let step = match &ctx.user {
+                Some(u) if u.user.email == invitation.email => InviteStep::Accept,
+                Some(_) => InviteStep::WrongAccount,
+                None if crate::backend::accounts::account_exists(&state, &invitation.email)
+                    .await? =>
+                {
+                    InviteStep::LogIn
+                }
+                None => InviteStep::CreateAccount,
+            };
+            Ok(InvitePreview {
+                tenant_name: invitation.tenant_name,
+                email: invitation.email,
+                role: invitation.role.parse().unwrap_or(Role::Viewer),
+                step,
+            })
+        }
+        .await,
+    )
+}
+
+/// Accepts an invitation, creating the account if the visitor has none.
+#[server(endpoint = "accept_invitation")]
+pub async fn accept_invitation(
+    csrf: String,
+    token: String,
+    full_name: Option<String>,
+    password: Option<String>,
+) -> Result<(), AppError> {
+    use crate::backend::accounts::{accept_invitation, Acceptor, SignedIn};
+    edge::finish(
+        async {
+            let ctx = edge::ctx()?;
+            ctx.check_csrf(&csrf)?;
+            let state = edge::state()?;
+            match &ctx.user {
+                Some(user) => {
+                    let (_, tenant_id) =
+                        accept_invitation(&state, &token, Acceptor::SignedIn(&user.user)).await?;
+                    ctx.session
+                        .insert(crate::backend::context::TENANT_KEY, tenant_id)
+                        .await
+                        .map_err(crate::backend::context::session_error)?;
+                }
+                None => {
+                    let who = Acceptor::NewAccount {
+                        full_name: full_name.as_deref().unwrap_or_default(),
+                        password: password.as_deref().unwrap_or_default(),
+                        lang: ctx.lang,
+                    };
+                    let (user_id, tenant_id) = accept_invitation(&state, &token, who).await?;
+                    let signed = SignedIn {
+                        user_id,
+                        epoch: 0,
+                        lang: ctx.lang,
+                        tenant_id: Some(tenant_id),
+                    };
+                    edge::sign_in(&ctx, &signed).await?;
+                }
+            }
+            leptos_axum::redirect("/dashboard");
+            Ok(())
+        }
+        .await,
+    )
+}

@@ -1,0 +1,290 @@
+//! Configuration from environment variables, with an optional TOML file underneath.
+
+use anyhow::{bail, Context};
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// A secret value. No `Serialize`, and `Debug` prints a placeholder, so it never reaches a log.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself; call only where it is used.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+/// Development (the embedded default) or production.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    /// Test doubles allowed, secret generated on first start.
+    Development,
+    /// Refuses to start with test doubles or a default secret.
+    Production,
+}
+
+/// Where outgoing mail goes.
+#[derive(Debug, Clone)]
+pub enum MailTransport {
+    /// `.eml` files in a directory (the embedded default, a test double).
+    Outbox(PathBuf),
+    /// A real SMTP server, e.g. `smtps://user:pass@smtp.example.com:465`.
+    Smtp(Secret),
+}
+
+/// Everything the server reads from its environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Development or production.
+    pub env: Environment,
+    /// `sqlite://…` or `postgres://…`.
+    pub database_url: String,
+    /// Root of local state: the SQLite file, media, the mail outbox.
+    pub data_dir: PathBuf,
+    /// Address the HTTP server listens on.
+    pub site_addr: SocketAddr,
+    /// Base URL put in e-mailed links, without a trailing slash.
+    pub public_url: String,
+    /// Signs session cookies.
+    pub secret: Secret,
+    /// Where e-mail goes.
+    pub mail: MailTransport,
+    /// `From:` header of outgoing e-mail.
+    pub mail_from: String,
+    /// Take the client address from `X-Forwarded-For` (only behind a proxy you run).
+    pub trust_proxy: bool,
+    /// Allow test doubles in production (for staging installs).
+    pub allow_test_doubles: bool,
+}
+
+/// Reads settings from the environment first, then from the optional config file.
+struct Source {
+    file: HashMap<String, String>,
+}
+
+impl Source {
+    fn get(&self, key: &str) -> Option<String> {
+        std::env::var(key)
+            .ok()
+            .or_else(|| self.file.get(key).cloned())
+            .filter(|v| !v.trim().is_empty())
+    }
+
+    fn flag(&self, key: &str) -> anyhow::Result<bool> {
+        match self.get(key).as_deref() {
+            None => Ok(false),
+            Some("1" | "true" | "yes" | "on") => Ok(true),
+            Some("0" | "false" | "no" | "off") => Ok(false),
+            Some(other) => bail!("{key} must be true or false, not {other:?}"),
+        }
+    }
+}
+
+/// The secret a development install uses when `POL_SECRET` is unset: random, kept under the data
+/// directory so sessions survive restarts.
+fn development_secret(data_dir: &Path) -> anyhow::Result<Secret> {
+    use rand::RngCore;
+    let path = data_dir.join("secret");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        if existing.trim().len() >= 32 {
+            return Ok(Secret::new(existing.trim()));
+        }
+    }
+    let mut bytes = [0u8; 48];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let secret = hex::encode(bytes);
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("failed to create {}", data_dir.display()))?;
+    std::fs::write(&path, &secret)
+        .with_context(|| format!("failed to write {}", path.display()))?;
+    Ok(Secret::new(secret))
+}
+
+impl Config {
+    /// Loads the configuration: environment variables override `POL_CONFIG` (a TOML file whose
+    /// keys are the same names, e.g. `DATABASE_URL = "postgres://…"`).
+    pub fn load() -> anyhow::Result<Self> {
+        let file = match std::env::var("POL_CONFIG") {
+            Ok(path) if !path.is_empty() => {
+                let text = std::fs::read_to_string(&path)
+                    .with_context(|| format!("failed to read config file {path}"))?;
+                let table: toml::Table = text
+                    .parse()
+                    .with_context(|| format!("failed to parse config file {path}"))?;
+                table
+                    .into_iter()
+                    .map(|(k, v)| {
+                        let v = match v {
+                            toml::Value::String(s) => s,
+                            other => other.to_string(),
+                        };
+                        (k, v)
+                    })
+                    .collect()
+            }
+            _ => HashMap::new(),
+        };
+        Self::from_source(&Source { file })
+    }
+
+    fn from_source(src: &Source) -> anyhow::Result<Self> {
+        let env = match src.get("POL_ENV").as_deref() {
+            None | Some("development" | "dev") => Environment::Development,
+            Some("production" | "prod") => Environment::Production,
+            Some(other) => bail!("POL_ENV must be development or production, not {other:?}"),
+        };
+        let data_dir = PathBuf::from(src.get("POL_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let database_url = src
+            .get("DATABASE_URL")
+            .unwrap_or_else(|| format!("sqlite://{}/pol.db", data_dir.display()));
+        let site_addr: SocketAddr = src
+            .get("LEPTOS_SITE_ADDR")
+            .unwrap_or_else(|| "127.0.0.1:3000".into())
+            .parse()
+            .context("LEPTOS_SITE_ADDR must be an address like 127.0.0.1:3000")?;
+        let public_url = src
+            .get("POL_PUBLIC_URL")
+            .unwrap_or_else(|| format!("http://{site_addr}"))
+            .trim_end_matches('/')
+            .to_owned();
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            bail!("POL_PUBLIC_URL must start with http:// or https://");
+        }
+        let secret = match src.get("POL_SECRET") {
+            Some(secret) if secret.len() < 32 => bail!("POL_SECRET must be at least 32 characters"),
+            Some(secret) => Secret::new(secret),
+            None if env == Environment::Production => {
+                bail!("POL_SECRET must be set in production (at least 32 random characters)")
+            }
+            None => development_secret(&data_dir)?,
+        };
+        let mail = match src.get("SMTP_URL") {
+            Some(url) => MailTransport::Smtp(Secret::new(url)),
+            None => MailTransport::Outbox(data_dir.join("outbox")),
+        };
+        let config = Self {
+            env,
+            database_url,
+            public_url,
+            site_addr,
+            secret,
+            mail,
+            mail_from: src
+                .get("POL_MAIL_FROM")
+                .unwrap_or_else(|| "Pol <no-reply@pol.localhost>".into()),
+            trust_proxy: src.flag("POL_TRUST_PROXY")?,
+            allow_test_doubles: src.flag("POL_ALLOW_TEST_DOUBLES")?,
+            data_dir,
+        };
+        config.check_production()?;
+        Ok(config)
+    }
+
+    /// Production refuses test doubles unless explicitly allowed.
+    fn check_production(&self) -> anyhow::Result<()> {
+        if self.env != Environment::Production || self.allow_test_doubles {
+            return Ok(());
+        }
+        if matches!(self.mail, MailTransport::Outbox(_)) {
+            bail!("production mode needs SMTP_URL: the file outbox is a test double (set POL_ALLOW_TEST_DOUBLES=true to allow it)");
+        }
+        Ok(())
+    }
+
+    /// Whether cookies must carry `Secure`.
+    pub fn https(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    /// A configuration for tests: development mode, everything under `data_dir`.
+    pub fn for_tests(database_url: String, data_dir: PathBuf) -> Self {
+        Self {
+            env: Environment::Development,
+            database_url,
+            site_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            public_url: "http://127.0.0.1".into(),
+            secret: Secret::new("test-secret-test-secret-test-secret-0123"),
+            mail: MailTransport::Outbox(data_dir.join("outbox")),
+            mail_from: "Pol <no-reply@pol.localhost>".into(),
+            trust_proxy: false,
+            allow_test_doubles: false,
+            data_dir,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(pairs: &[(&str, &str)]) -> Source {
+        // Only the file map is used so tests do not depend on the process environment; keys
+        // that the environment might also set are not used here.
+        Source {
+            file: pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn production_refuses_to_start_without_a_secret() {
+        let err = Config::from_source(&source(&[
+            ("POL_ENV", "production"),
+            ("SMTP_URL", "smtp://x"),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().contains("POL_SECRET"), "{err}");
+    }
+
+    #[test]
+    fn production_refuses_the_file_outbox() {
+        let secret = "s".repeat(40);
+        let err = Config::from_source(&source(&[
+            ("POL_ENV", "production"),
+            ("POL_SECRET", &secret),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().contains("SMTP_URL"), "{err}");
+    }
+
+    #[test]
+    fn production_starts_with_a_secret_and_smtp() {
+        let secret = "s".repeat(40);
+        let config = Config::from_source(&source(&[
+            ("POL_ENV", "production"),
+            ("POL_SECRET", &secret),
+            ("SMTP_URL", "smtp://mail.example.com"),
+            ("POL_PUBLIC_URL", "https://pol.example.com/"),
+        ]))
+        .unwrap();
+        assert!(config.https());
+        assert_eq!(config.public_url, "https://pol.example.com");
+    }
+
+    #[test]
+    fn a_short_secret_is_refused() {
+        assert!(Config::from_source(&source(&[("POL_SECRET", "short")])).is_err());
+    }
+
+    #[test]
+    fn secrets_do_not_leak_through_debug() {
+        let printed = format!("{:?}", Secret::new("hunter2-hunter2"));
+        assert!(!printed.contains("hunter2"));
+    }
+}

@@ -1,0 +1,20 @@
+//! Server-side services, SQL and infrastructure. Compiled only with the `ssr` feature.
+
+pub mod accounts;
+pub mod config;
+pub mod context;
+pub mod db;
+pub mod hashing;
+pub mod mail;
+pub mod repo;
+pub mod session_store;
+pub mod state;
+pub mod tokens;
+
+/// Milliseconds since the Unix epoch: every `*_at` column holds this.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}

@@ -1,0 +1,34 @@
+//! `tenant`: operators (taxi companies).
+
+use crate::backend::db::Conn;
+use crate::on_conn;
+
+/// A row of `tenant`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TenantRow {
+    /// Primary key.
+    pub tenant_id: i64,
+    /// Company name.
+    pub name: String,
+    /// Creation time.
+    pub created_at: i64,
+}
+
+/// Inserts a tenant.
+pub async fn insert(conn: &mut Conn<'_>, name: &str, now: i64) -> sqlx::Result<i64> {
+    let sql =
+        "insert into tenant (name, created_at, updated_at) values ($1, $2, $2) returning tenant_id";
+    on_conn!(conn, c => sqlx::query_scalar(sql).bind(name).bind(now).fetch_one(&mut **c).await)
+}
+
+/// Finds a tenant by id.
+pub async fn find(conn: &mut Conn<'_>, tenant_id: i64) -> sqlx::Result<Option<TenantRow>> {
+    let sql = "select tenant_id, name, created_at from tenant where tenant_id = $1";
+    on_conn!(conn, c => sqlx::query_as(sql).bind(tenant_id).fetch_optional(&mut **c).await)
+}
+
+/// Tenants with exactly this name (names are not unique; the CLI refuses ambiguity).
+pub async fn find_by_name(conn: &mut Conn<'_>, name: &str) -> sqlx::Result<Vec<TenantRow>> {
+    let sql = "select tenant_id, name, created_at from tenant where name = $1 order by tenant_id";
+    on_conn!(conn, c => sqlx::query_as(sql).bind(name).fetch_all(&mut **c).await)
+}

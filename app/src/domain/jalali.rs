@@ -1,0 +1,115 @@
+//! Calendar arithmetic for display: Unix time → Tehran civil time → Jalali (Solar Hijri) date.
+
+/// Iran's offset from UTC (no daylight saving since 2022), in seconds.
+pub const TEHRAN_OFFSET_SECONDS: i64 = 3 * 3600 + 30 * 60;
+
+/// A date and time of day, in whichever calendar produced it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateTime {
+    /// Year.
+    pub year: i64,
+    /// Month, 1-based.
+    pub month: u32,
+    /// Day of month, 1-based.
+    pub day: u32,
+    /// Hour, 0–23.
+    pub hour: u32,
+    /// Minute, 0–59.
+    pub minute: u32,
+}
+
+/// Gregorian civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// Tehran local time of a Unix timestamp in milliseconds, in the Gregorian calendar.
+pub fn tehran_gregorian(unix_ms: i64) -> DateTime {
+    let local = unix_ms.div_euclid(1000) + TEHRAN_OFFSET_SECONDS;
+    let (year, month, day) = civil_from_days(local.div_euclid(86_400));
+    let secs = local.rem_euclid(86_400);
+    DateTime {
+        year,
+        month,
+        day,
+        hour: (secs / 3600) as u32,
+        minute: ((secs % 3600) / 60) as u32,
+    }
+}
+
+/// Converts a Gregorian date to Jalali (the 33-year-cycle arithmetic used by Iranian software).
+pub fn gregorian_to_jalali(gy: i64, gm: u32, gd: u32) -> (i64, u32, u32) {
+    const DAYS_BEFORE_MONTH: [i64; 12] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+    let gy2 = if gm > 2 { gy + 1 } else { gy };
+    let mut days = 355_666 + 365 * gy + (gy2 + 3) / 4 - (gy2 + 99) / 100
+        + (gy2 + 399) / 400
+        + i64::from(gd)
+        + DAYS_BEFORE_MONTH[(gm.clamp(1, 12) - 1) as usize];
+    let mut jy = -1595 + 33 * (days / 12_053);
+    days %= 12_053;
+    jy += 4 * (days / 1461);
+    days %= 1461;
+    if days > 365 {
+        jy += (days - 1) / 365;
+        days = (days - 1) % 365;
+    }
+    let (jm, jd) = if days < 186 {
+        (1 + days / 31, 1 + days % 31)
+    } else {
+        (7 + (days - 186) / 30, 1 + (days - 186) % 30)
+    };
+    (jy, jm as u32, jd as u32)
+}
+
+/// Tehran local time of a Unix timestamp in milliseconds, in the Jalali calendar.
+pub fn tehran_jalali(unix_ms: i64) -> DateTime {
+    let g = tehran_gregorian(unix_ms);
+    let (year, month, day) = gregorian_to_jalali(g.year, g.month, g.day);
+    DateTime {
+        year,
+        month,
+        day,
+        ..g
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nowruz_falls_on_the_first_of_farvardin() {
+        assert_eq!(gregorian_to_jalali(2023, 3, 21), (1402, 1, 1));
+        assert_eq!(gregorian_to_jalali(2024, 3, 20), (1403, 1, 1));
+        assert_eq!(gregorian_to_jalali(2025, 3, 21), (1404, 1, 1));
+    }
+
+    #[test]
+    fn known_dates_convert() {
+        assert_eq!(gregorian_to_jalali(1979, 2, 11), (1357, 11, 22));
+        assert_eq!(gregorian_to_jalali(2024, 3, 19), (1402, 12, 29));
+        assert_eq!(gregorian_to_jalali(2026, 12, 4), (1405, 9, 13));
+    }
+
+    #[test]
+    fn tehran_time_is_utc_plus_three_and_a_half() {
+        // 2024-03-19T20:30:00Z is 2024-03-20 00:00 in Tehran: Nowruz 1403.
+        let ms = 1_710_880_200_000;
+        let g = tehran_gregorian(ms);
+        assert_eq!(
+            (g.year, g.month, g.day, g.hour, g.minute),
+            (2024, 3, 20, 0, 0)
+        );
+        let j = tehran_jalali(ms);
+        assert_eq!((j.year, j.month, j.day), (1403, 1, 1));
+    }
+}

@@ -1,0 +1,304 @@
+//! Persian first, English too. Every text exists in both languages: the macro makes a missing
+//! translation a compile error.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::digits::to_persian_digits;
+use crate::domain::{EmailError, PasswordError, PhoneError, Role};
+use crate::error::{AppError, Problem};
+
+/// A language of the panel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    /// Persian, right to left, the default.
+    #[default]
+    Fa,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// `fa` or `en`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Fa => "fa",
+            Lang::En => "en",
+        }
+    }
+
+    /// Parses `fa` or `en`.
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "fa" => Some(Lang::Fa),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// `rtl` or `ltr`.
+    pub fn dir(self) -> &'static str {
+        match self {
+            Lang::Fa => "rtl",
+            Lang::En => "ltr",
+        }
+    }
+
+    /// The other language (for the switch).
+    pub fn other(self) -> Self {
+        match self {
+            Lang::Fa => Lang::En,
+            Lang::En => Lang::Fa,
+        }
+    }
+
+    /// The texts of this language.
+    pub fn t(self) -> &'static Texts {
+        match self {
+            Lang::Fa => &FA,
+            Lang::En => &EN,
+        }
+    }
+
+    /// Digits as this language writes them.
+    pub fn num(self, s: impl AsRef<str>) -> String {
+        match self {
+            Lang::Fa => to_persian_digits(s.as_ref()).replace(',', "٬"),
+            Lang::En => s.as_ref().to_owned(),
+        }
+    }
+
+    /// A number with thousands separators in this language's digits.
+    pub fn int(self, n: i64) -> String {
+        self.num(crate::domain::digits::group_thousands(n))
+    }
+
+    /// A date and time in this language's calendar: Jalali for `fa`, Gregorian for `en`
+    /// (both in Tehran time).
+    pub fn datetime(self, unix_ms: i64) -> String {
+        use crate::domain::jalali::{tehran_gregorian, tehran_jalali};
+        let d = match self {
+            Lang::Fa => tehran_jalali(unix_ms),
+            Lang::En => tehran_gregorian(unix_ms),
+        };
+        self.num(format!(
+            "{:04}/{:02}/{:02} {:02}:{:02}",
+            d.year, d.month, d.day, d.hour, d.minute
+        ))
+    }
+}
+
+macro_rules! texts {
+    ($($key:ident: $fa:expr, $en:expr;)*) => {
+        /// Every fixed text of the panel.
+        #[allow(missing_docs)]
+        pub struct Texts { $(pub $key: &'static str,)* }
+        const FA: Texts = Texts { $($key: $fa,)* };
+        const EN: Texts = Texts { $($key: $en,)* };
+    };
+}
+
+texts! {
+    brand: "پل", "Pol";
+    tagline: "تماس امن برای تاکسی‌های اینترنتی", "Safe calls for ride-hailing operators";
+    hero_lead: "مسافر و راننده با هم حرف می‌زنند، بی‌آنکه شماره‌ی هم را ببینند. شما پیام خوشامد، زمان مکالمه و ضبط تماس را در اختیار دارید.",
+        "Passengers and drivers talk without ever seeing each other's number. You control the welcome message, the time limit and the recording.";
+    language_name: "فارسی", "English";
+    switch_language: "English", "فارسی";
+    nav_login: "ورود", "Log in";
+    nav_signup: "ثبت‌نام", "Sign up";
+    nav_dashboard: "پیشخوان", "Dashboard";
+    nav_settings: "تنظیمات", "Settings";
+    nav_profile: "نمایه", "Profile";
+    nav_security: "امنیت", "Security";
+    nav_team: "اعضای تیم", "Team";
+    nav_companies: "شرکت‌ها", "Companies";
+    nav_logout: "خروج", "Log out";
+    how_title: "چطور کار می‌کند", "How it works";
+    how_1: "مسافر در اپلیکیشن شما «تماس با راننده» را می‌زند.", "A passenger taps \"call driver\" in your app.";
+    how_2: "سامانه‌ی شما یک درخواست به API پل می‌فرستد.", "Your dispatch system sends one request to Pol's API.";
+    how_3: "پل به نفر اول زنگ می‌زند، پیام خوشامد شما را پخش می‌کند و نفر دوم را وصل می‌کند.", "Pol rings the first party, plays your welcome message and connects the second.";
+    how_4: "مکالمه ضبط می‌شود، در زمان تعیین‌شده قطع می‌شود و در گزارش‌ها با فایل صوتی می‌آید.", "The call is recorded, cut at your time limit and reported with a playable recording.";
+    prices_title: "تعرفه‌ها", "Prices";
+    prices_lead: "شارژ پیش‌پرداخت؛ فقط زمان مکالمه‌ی برقرارشده حساب می‌شود.", "Prepaid talk time; only connected talk time is billed.";
+    price_package: "بسته", "Package";
+    price_minutes: "دقیقه مکالمه", "Talk time";
+    price_rate: "هر دقیقه", "Per minute";
+    minutes: "دقیقه", "min";
+    cta_start: "همین حالا شروع کنید", "Start now";
+    signup_title: "ساخت حساب شرکت", "Create your company account";
+    field_company: "نام شرکت", "Company name";
+    field_name: "نام و نام خانوادگی", "Your name";
+    field_email: "ایمیل", "E-mail";
+    field_mobile: "شماره‌ی همراه", "Mobile number";
+    field_password: "رمز عبور", "Password";
+    field_new_password: "رمز عبور تازه", "New password";
+    field_current_password: "رمز عبور فعلی", "Current password";
+    field_role: "نقش", "Role";
+    field_language: "زبان", "Language";
+    password_hint: "دست‌کم ۱۰ نویسه؛ رمزهای رایج پذیرفته نمی‌شوند.", "At least 10 characters; common passwords are refused.";
+    mobile_hint: "مثلاً ۰۹۱۲ ۳۴۵ ۶۷۸۹", "For example 0912 345 6789";
+    show_password: "نمایش", "Show";
+    hide_password: "پنهان", "Hide";
+    signup_submit: "ساخت حساب", "Create account";
+    have_account: "حساب دارید؟", "Have an account?";
+    no_account: "حساب ندارید؟", "No account yet?";
+    login_title: "ورود به پنل", "Log in to the panel";
+    login_submit: "ورود", "Log in";
+    forgot_link: "رمز عبور را فراموش کرده‌اید؟", "Forgot your password?";
+    forgot_title: "بازیابی رمز عبور", "Reset your password";
+    forgot_lead: "ایمیل حساب را بنویسید تا پیوند بازیابی برایتان بفرستیم.", "Enter your account's e-mail and we will send you a reset link.";
+    forgot_submit: "فرستادن پیوند", "Send the link";
+    forgot_sent: "اگر حسابی با این ایمیل باشد، پیوند بازیابی تا چند دقیقه‌ی دیگر می‌رسد. پیوند یک ساعت اعتبار دارد.", "If an account uses this e-mail, a reset link is on its way. It is valid for one hour.";
+    reset_title: "رمز عبور تازه", "Choose a new password";
+    reset_submit: "ذخیره‌ی رمز عبور", "Save the password";
+    reset_done: "رمز عبور عوض شد و همه‌ی نشست‌های دیگر بسته شدند. دوباره وارد شوید.", "Your password was changed and every other session was signed out. Please log in.";
+    verify_title: "تأیید ایمیل", "E-mail confirmation";
+    verify_done: "ایمیل شما تأیید شد.", "Your e-mail address is confirmed.";
+    verify_banner: "ایمیل شما هنوز تأیید نشده است. پیوندی را که فرستادیم باز کنید.", "Your e-mail address is not confirmed yet. Open the link we sent you.";
+    verify_resend: "فرستادن دوباره‌ی پیوند", "Send the link again";
+    verify_resent: "پیوند تازه فرستاده شد.", "A new link is on its way.";
+    to_dashboard: "رفتن به پیشخوان", "Go to the dashboard";
+    dashboard_title: "پیشخوان", "Dashboard";
+    balance: "اعتبار", "Balance";
+    balance_value: "ارزش اعتبار", "Value";
+    your_role: "نقش شما", "Your role";
+    company: "شرکت", "Company";
+    role_owner: "مالک", "Owner";
+    role_admin: "مدیر", "Admin";
+    role_viewer: "بیننده", "Viewer";
+    profile_title: "نمایه", "Profile";
+    save: "ذخیره", "Save";
+    saved: "ذخیره شد.", "Saved.";
+    security_title: "تغییر رمز عبور", "Change password";
+    security_lead: "پس از تغییر رمز، نشست‌های دیگر شما بسته می‌شوند.", "Changing your password signs out your other sessions.";
+    team_title: "اعضای تیم", "Team";
+    team_invite: "دعوت عضو تازه", "Invite a member";
+    team_invite_submit: "فرستادن دعوت‌نامه", "Send invitation";
+    team_invited: "دعوت‌نامه فرستاده شد.", "Invitation sent.";
+    team_pending: "دعوت‌های در انتظار", "Pending invitations";
+    team_revoke: "لغو دعوت", "Withdraw";
+    team_manage: "مدیریت", "Manage";
+    team_only_owner: "فقط مالک می‌تواند اعضا را مدیریت کند.", "Only an owner can manage members.";
+    member_title: "عضو تیم", "Team member";
+    member_change_role: "تغییر نقش", "Change role";
+    member_remove: "حذف از تیم", "Remove from team";
+    member_removed: "عضو حذف شد.", "Member removed.";
+    joined_at: "تاریخ پیوستن", "Joined";
+    unverified: "تأییدنشده", "unconfirmed";
+    companies_title: "شرکت‌های شما", "Your companies";
+    companies_current: "فعلی", "current";
+    companies_switch: "رفتن به این شرکت", "Switch";
+    companies_new: "ساخت شرکت تازه", "Add a company";
+    companies_create: "ساخت", "Create";
+    invite_title: "دعوت به تیم", "Team invitation";
+    invite_lead: "شما به این شرکت دعوت شده‌اید:", "You are invited to join:";
+    invite_accept: "پذیرفتن دعوت", "Accept the invitation";
+    invite_login_first: "این دعوت برای حسابی است که از قبل وجود دارد. با همان ایمیل وارد شوید و دوباره این پیوند را باز کنید.", "This invitation is for an existing account. Log in with that e-mail and open this link again.";
+    invite_other_account: "این دعوت برای ایمیل دیگری است. از این حساب خارج شوید و دوباره تلاش کنید.", "This invitation is for another e-mail address. Log out and open the link again.";
+    invite_create_account: "برای پیوستن، حساب خود را بسازید:", "Create your account to join:";
+    not_found_title: "پیدا نشد", "Not found";
+    not_found_lead: "صفحه‌ای که می‌خواهید وجود ندارد یا به شما تعلق ندارد.", "The page does not exist or does not belong to you.";
+    back_home: "بازگشت به صفحه‌ی اصلی", "Back to the home page";
+    loading: "در حال بارگذاری…", "Loading…";
+    footer: "پل — تماس امن", "Pol — safe calls";
+    err_required: "این بخش را پر کنید.", "This field is required.";
+    err_too_long: "بیش از اندازه طولانی است.", "This is too long.";
+    err_phone_empty: "شماره‌ی همراه را بنویسید.", "Enter a mobile number.";
+    err_phone_chars: "شماره فقط باید رقم داشته باشد.", "A phone number may only contain digits.";
+    err_phone_mobile: "این شماره‌ی همراه ایرانی نیست (مثلاً ۰۹۱۲۳۴۵۶۷۸۹).", "This is not an Iranian mobile number (e.g. 09123456789).";
+    err_email_empty: "ایمیل را بنویسید.", "Enter an e-mail address.";
+    err_email_invalid: "این ایمیل درست نیست.", "This is not a valid e-mail address.";
+    err_email_long: "ایمیل بیش از اندازه طولانی است.", "This e-mail address is too long.";
+    err_password_short: "رمز عبور باید دست‌کم ۱۰ نویسه باشد.", "The password must have at least 10 characters.";
+    err_password_long: "رمز عبور بیش از اندازه طولانی است.", "The password is too long.";
+    err_password_common: "این رمز عبور بسیار رایج است؛ رمز دیگری برگزینید.", "This password is too common; choose another.";
+    err_email_taken: "حسابی با این ایمیل وجود دارد. وارد شوید یا رمز را بازیابی کنید.", "An account with this e-mail exists. Log in or reset the password.";
+    err_wrong_password: "رمز عبور فعلی درست نیست.", "The current password is wrong.";
+    err_choice: "یکی از گزینه‌ها را برگزینید.", "Choose one of the options.";
+    err_already_member: "این شخص از قبل عضو تیم است.", "This person is already a member.";
+    err_last_owner: "شرکت باید دست‌کم یک مالک داشته باشد.", "The company must keep at least one owner.";
+    err_invalid: "برخی بخش‌ها را باید درست کنید.", "Please correct the highlighted fields.";
+    err_credentials: "ایمیل یا رمز عبور درست نیست.", "Wrong e-mail or password.";
+    err_throttled: "تلاش‌های ناموفق زیاد بود. لطفاً {n} دقیقه‌ی دیگر دوباره تلاش کنید.", "Too many failed attempts. Please try again in {n} minutes.";
+    err_csrf: "فرم منقضی شده است. صفحه را تازه کنید و دوباره بفرستید.", "This form has expired. Reload the page and submit again.";
+    err_unauthenticated: "نخست وارد شوید.", "Please log in first.";
+    err_forbidden: "نقش شما اجازه‌ی این کار را نمی‌دهد.", "Your role does not allow this.";
+    err_not_found: "پیدا نشد.", "Not found.";
+    err_link: "این پیوند نامعتبر است، منقضی شده یا پیش‌تر استفاده شده است.", "This link is invalid, has expired or was already used.";
+    err_internal: "خطایی در سرور رخ داد. دوباره تلاش کنید.", "Something went wrong on our side. Please try again.";
+    err_request: "ارتباط با سرور برقرار نشد. اتصال را بررسی کنید.", "Could not reach the server. Check your connection.";
+}
+
+impl Texts {
+    /// The name of a role.
+    pub fn role(&self, role: Role) -> &'static str {
+        match role {
+            Role::Owner => self.role_owner,
+            Role::Admin => self.role_admin,
+            Role::Viewer => self.role_viewer,
+        }
+    }
+
+    /// The message for a field problem.
+    pub fn problem(&self, problem: Problem) -> &'static str {
+        match problem {
+            Problem::Required => self.err_required,
+            Problem::TooLong => self.err_too_long,
+            Problem::Phone(PhoneError::Empty) => self.err_phone_empty,
+            Problem::Phone(PhoneError::InvalidCharacters) => self.err_phone_chars,
+            Problem::Phone(PhoneError::NotMobile) => self.err_phone_mobile,
+            Problem::Email(EmailError::Empty) => self.err_email_empty,
+            Problem::Email(EmailError::Invalid) => self.err_email_invalid,
+            Problem::Email(EmailError::TooLong) => self.err_email_long,
+            Problem::Password(PasswordError::TooShort) => self.err_password_short,
+            Problem::Password(PasswordError::TooLong) => self.err_password_long,
+            Problem::Password(PasswordError::TooCommon) => self.err_password_common,
+            Problem::EmailTaken => self.err_email_taken,
+            Problem::WrongPassword => self.err_wrong_password,
+            Problem::InvalidChoice => self.err_choice,
+            Problem::AlreadyMember => self.err_already_member,
+            Problem::LastOwner => self.err_last_owner,
+        }
+    }
+}
+
+impl AppError {
+    /// The message for this error in `lang`.
+    pub fn message(&self, lang: Lang) -> String {
+        let t = lang.t();
+        match self {
+            AppError::Invalid(_) => t.err_invalid.into(),
+            AppError::InvalidCredentials => t.err_credentials.into(),
+            AppError::Throttled { minutes } => t
+                .err_throttled
+                .replace("{n}", &lang.int(i64::from(*minutes))),
+            AppError::Csrf => t.err_csrf.into(),
+            AppError::Unauthenticated => t.err_unauthenticated.into(),
+            AppError::Forbidden => t.err_forbidden.into(),
+            AppError::NotFound => t.err_not_found.into(),
+            AppError::LinkInvalid => t.err_link.into(),
+            AppError::Internal => t.err_internal.into(),
+            AppError::Request(_) => t.err_request.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn persian_dates_use_the_jalali_calendar_and_persian_digits() {
+        // 2024-03-19T20:30:00Z is Nowruz 1403 at midnight in Tehran.
+        assert_eq!(Lang::Fa.datetime(1_710_880_200_000), "۱۴۰۳/۰۱/۰۱ ۰۰:۰۰");
+        assert_eq!(Lang::En.datetime(1_710_880_200_000), "2024/03/20 00:00");
+    }
+
+    #[test]
+    fn the_throttle_message_names_the_minutes_in_the_users_digits() {
+        let err = AppError::Throttled { minutes: 12 };
+        assert!(err.message(Lang::Fa).contains("۱۲ دقیقه"));
+        assert!(err.message(Lang::En).contains("12 minutes"));
+    }
+}

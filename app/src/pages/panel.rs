@@ -1,0 +1,48 @@
+//! The dashboard.
+
+use leptos::prelude::*;
+
+use super::query_flag;
+use crate::api::{SessionView, UserView};
+use crate::components::{Csrf, Notice, Panel};
+use crate::domain::Rial;
+
+/// `/dashboard`.
+#[component]
+pub fn Dashboard() -> impl IntoView {
+    let resent = query_flag("resent");
+    view! {
+        <Panel render=move |s: SessionView, user: UserView| {
+            let lang = s.lang;
+            let t = lang.t();
+            // Billing arrives with the prepaid-talk-time work; until then every tenant has no credit.
+            let balance_seconds: i64 = 0;
+            let tenant = user.tenant.clone();
+            view! {
+                <h1>{t.dashboard_title}</h1>
+                {resent.then(|| view! { <Notice text=t.verify_resent /> })}
+                {(!user.verified).then(|| view! {
+                    <div class="alert warning" data-testid="unverified-banner">
+                        <span>{t.verify_banner}</span>
+                        <form method="post" action="/api/resend_verification" class="inline">
+                            <Csrf token=s.csrf.clone() />
+                            <button type="submit" class="link">{t.verify_resend}</button>
+                        </form>
+                    </div>
+                })}
+                <div class="cards">
+                    <div class="stat">
+                        <span class="stat-label">{t.company}</span>
+                        <span class="stat-value" data-testid="dashboard-tenant">{tenant.as_ref().map(|t| t.name.clone())}</span>
+                        <span class="stat-note">{t.your_role}": "{tenant.as_ref().map(|x| t.role(x.role))}</span>
+                    </div>
+                    <div class="stat">
+                        <span class="stat-label">{t.balance}</span>
+                        <span class="stat-value" data-testid="balance-minutes">{format!("{} {}", lang.int(balance_seconds / 60), t.minutes)}</span>
+                        <span class="stat-note">{t.balance_value}": "{Rial::new(0).display_toman(lang)}</span>
+                    </div>
+                </div>
+            }
+        } />
+    }
+}

@@ -1,0 +1,283 @@
+//! Settings: profile, password, team, companies.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+use super::not_found::NotFoundBody;
+use super::query_flag;
+use crate::api::{
+    get_member, get_team, ChangePassword, CreateTenant, InviteMember, RemoveMember, SessionView,
+    SetMemberRole, UpdateProfile, UserView,
+};
+use crate::components::{
+    action_error, form_errors, Csrf, Field, FormAlert, Notice, Panel, PasswordField, Submit,
+};
+use crate::domain::Role;
+use crate::error::AppError;
+use crate::i18n::Lang;
+
+/// `/settings/profile`.
+#[component]
+pub fn Profile() -> impl IntoView {
+    let action = ServerAction::<UpdateProfile>::new();
+    let errors = form_errors(action);
+    let error = action_error(action);
+    let saved = query_flag("saved");
+    view! {
+        <Panel render=move |s: SessionView, user: UserView| {
+            let lang = s.lang;
+            let t = lang.t();
+            view! {
+                <h1>{t.profile_title}</h1>
+                {saved.then(|| view! { <Notice text=t.saved /> })}
+                <section class="card">
+                    <FormAlert error lang />
+                    <ActionForm action>
+                        <Csrf token=s.csrf.clone() />
+                        <div class="field">
+                            <label>{t.field_email}</label>
+                            <output dir="ltr">{user.email.clone()}</output>
+                        </div>
+                        <Field label=t.field_name name="full_name" errors lang value=user.name.clone() autocomplete="name" />
+                        <Field label=t.field_mobile name="mobile" kind="tel" errors lang ltr=true required=false
+                            value=user.mobile.as_deref().and_then(|m| crate::domain::PhoneNumber::parse(m).ok()).map(|p| p.local()).unwrap_or_default()
+                            autocomplete="tel" />
+                        <Submit label=t.save pending=action.pending().into() />
+                    </ActionForm>
+                </section>
+            }
+        } />
+    }
+}
+
+/// `/settings/security`.
+#[component]
+pub fn Security() -> impl IntoView {
+    let action = ServerAction::<ChangePassword>::new();
+    let errors = form_errors(action);
+    let error = action_error(action);
+    let saved = query_flag("saved");
+    view! {
+        <Panel render=move |s: SessionView, _user: UserView| {
+            let lang = s.lang;
+            let t = lang.t();
+            view! {
+                <h1>{t.security_title}</h1>
+                {saved.then(|| view! { <Notice text=t.saved /> })}
+                <section class="card">
+                    <p>{t.security_lead}</p>
+                    <FormAlert error lang />
+                    <ActionForm action>
+                        <Csrf token=s.csrf.clone() />
+                        <PasswordField label=t.field_current_password name="current_password" errors lang autocomplete="current-password" />
+                        <PasswordField label=t.field_new_password name="new_password" errors lang autocomplete="new-password" hint=t.password_hint />
+                        <Submit label=t.save pending=action.pending().into() />
+                    </ActionForm>
+                </section>
+            }
+        } />
+    }
+}
+
+fn role_options(lang: Lang, selected: Role) -> impl IntoView {
+    [Role::Viewer, Role::Admin, Role::Owner]
+        .into_iter()
+        .map(|r| view! { <option value=r.as_str() selected=r == selected>{lang.t().role(r)}</option> })
+        .collect_view()
+}
+
+/// `/settings/team`.
+#[component]
+pub fn Team() -> impl IntoView {
+    let invite = ServerAction::<InviteMember>::new();
+    let errors = form_errors(invite);
+    let error = action_error(invite);
+    let team = Resource::new(|| (), |_| get_team());
+    let invited = query_flag("invited");
+    let removed = query_flag("removed");
+    view! {
+        <Panel render=move |s: SessionView, _user: UserView| {
+            let lang = s.lang;
+            let t = lang.t();
+            let csrf = s.csrf.clone();
+            view! {
+                <h1>{t.team_title}</h1>
+                {invited.then(|| view! { <Notice text=t.team_invited /> })}
+                {removed.then(|| view! { <Notice text=t.member_removed /> })}
+                <Suspense fallback=move || view! { <p>{t.loading}</p> }>
+                    {move || {
+                        let csrf = csrf.clone();
+                        Suspend::new(async move {
+                            let team = match team.await {
+                                Ok(team) => team,
+                                Err(err) => return view! { <p class="alert error">{err.message(lang)}</p> }.into_any(),
+                            };
+                            let can_manage = team.can_manage;
+                            let rows = team.members.into_iter().map(|m| view! {
+                                <tr>
+                                    <td>{m.name.clone()}</td>
+                                    <td dir="ltr">{m.email.clone()}{(!m.verified).then(|| view! { <span class="badge">{t.unverified}</span> })}</td>
+                                    <td>{t.role(m.role)}</td>
+                                    <td>{lang.datetime(m.joined_at)}</td>
+                                    <td>{can_manage.then(|| view! { <A href=format!("/settings/team/{}", m.id)>{t.team_manage}</A> })}</td>
+                                </tr>
+                            }).collect_view();
+                            let pending = team.invitations.into_iter().map(|i| {
+                                let csrf = csrf.clone();
+                                view! {
+                                    <li>
+                                        <span dir="ltr">{i.email.clone()}</span>" — "{t.role(i.role)}" — "{lang.datetime(i.sent_at)}
+                                        <form method="post" action="/api/revoke_invitation" class="inline">
+                                            <Csrf token=csrf />
+                                            <input type="hidden" name="id" value=i.id.to_string() />
+                                            <button type="submit" class="link danger">{t.team_revoke}</button>
+                                        </form>
+                                    </li>
+                                }
+                            }).collect_view();
+                            view! {
+                                <table class="table" data-testid="members">
+                                    <thead><tr><th>{t.field_name}</th><th>{t.field_email}</th><th>{t.field_role}</th><th>{t.joined_at}</th><th></th></tr></thead>
+                                    <tbody>{rows}</tbody>
+                                </table>
+                                {if can_manage {
+                                    view! {
+                                        <h2>{t.team_pending}</h2>
+                                        <ul class="plain">{pending}</ul>
+                                        <section class="card">
+                                            <h2>{t.team_invite}</h2>
+                                            <FormAlert error lang />
+                                            <ActionForm action=invite>
+                                                <Csrf token=csrf.clone() />
+                                                <Field label=t.field_email name="email" kind="email" errors lang ltr=true />
+                                                <div class="field">
+                                                    <label for="role">{t.field_role}</label>
+                                                    <select id="role" name="role">{role_options(lang, Role::Viewer)}</select>
+                                                </div>
+                                                <Submit label=t.team_invite_submit pending=invite.pending().into() />
+                                            </ActionForm>
+                                        </section>
+                                    }.into_any()
+                                } else {
+                                    view! { <p class="muted">{t.team_only_owner}</p> }.into_any()
+                                }}
+                            }.into_any()
+                        })
+                    }}
+                </Suspense>
+            }
+        } />
+    }
+}
+
+/// `/settings/team/{id}`: one member; another tenant's id is a 404.
+#[component]
+pub fn Member() -> impl IntoView {
+    let params = use_params_map();
+    let member = Resource::new(
+        move || params.read().get("id").unwrap_or_default(),
+        get_member,
+    );
+    let set_role = ServerAction::<SetMemberRole>::new();
+    let remove = ServerAction::<RemoveMember>::new();
+    let role_errors = form_errors(set_role);
+    let remove_error = action_error(remove);
+    let role_error = action_error(set_role);
+    let saved = query_flag("saved");
+    view! {
+        <Panel render=move |s: SessionView, _user: UserView| {
+            let lang = s.lang;
+            let t = lang.t();
+            let csrf = s.csrf.clone();
+            view! {
+                <Suspense fallback=move || view! { <p>{t.loading}</p> }>
+                    {move || {
+                        let csrf = csrf.clone();
+                        Suspend::new(async move {
+                            match member.await {
+                                Ok(m) => {
+                                    let csrf2 = csrf.clone();
+                                    view! {
+                                    <h1>{t.member_title}": "{m.name.clone()}</h1>
+                                    {saved.then(|| view! { <Notice text=t.saved /> })}
+                                    <section class="card" data-testid="member">
+                                        <p dir="ltr">{m.email.clone()}</p>
+                                        <p>{t.joined_at}": "{lang.datetime(m.joined_at)}</p>
+                                        <FormAlert error=role_error lang />
+                                        <ActionForm action=set_role>
+                                            <Csrf token=csrf.clone() />
+                                            <input type="hidden" name="id" value=m.id.to_string() />
+                                            <div class="field" class:invalid=move || role_errors.get().and_then(|f| f.problem("role")).is_some()>
+                                                <label for="role">{t.field_role}</label>
+                                                <select id="role" name="role">{role_options(lang, m.role)}</select>
+                                                <small class="field-error">{move || role_errors.get().and_then(|f| f.problem("role")).map(|p| t.problem(p))}</small>
+                                            </div>
+                                            <Submit label=t.member_change_role pending=set_role.pending().into() />
+                                        </ActionForm>
+                                        <FormAlert error=remove_error lang />
+                                        <ActionForm action=remove>
+                                            <Csrf token=csrf2 />
+                                            <input type="hidden" name="id" value=m.id.to_string() />
+                                            <button type="submit" class="button danger">{t.member_remove}</button>
+                                        </ActionForm>
+                                    </section>
+                                }.into_any()
+                                }
+                                Err(AppError::NotFound) => view! { <NotFoundBody lang /> }.into_any(),
+                                Err(err) => view! { <p class="alert error">{err.message(lang)}</p> }.into_any(),
+                            }
+                        })
+                    }}
+                </Suspense>
+            }
+        } />
+    }
+}
+
+/// `/settings/companies`: the person's tenants, switching, and creating another.
+#[component]
+pub fn Companies() -> impl IntoView {
+    let create = ServerAction::<CreateTenant>::new();
+    let errors = form_errors(create);
+    let error = action_error(create);
+    view! {
+        <Panel render=move |s: SessionView, user: UserView| {
+            let lang = s.lang;
+            let t = lang.t();
+            let current = user.tenant.as_ref().map(|t| t.id);
+            let rows = user.tenants.iter().map(|tenant| {
+                let is_current = Some(tenant.id) == current;
+                view! {
+                    <li class:current=is_current>
+                        <strong>{tenant.name.clone()}</strong>" — "{t.role(tenant.role)}
+                        {if is_current {
+                            view! { <span class="badge">{t.companies_current}</span> }.into_any()
+                        } else {
+                            view! {
+                                <form method="post" action="/api/switch_tenant" class="inline">
+                                    <Csrf token=s.csrf.clone() />
+                                    <input type="hidden" name="tenant_id" value=tenant.id.to_string() />
+                                    <button type="submit" class="link">{t.companies_switch}</button>
+                                </form>
+                            }.into_any()
+                        }}
+                    </li>
+                }
+            }).collect_view();
+            view! {
+                <h1>{t.companies_title}</h1>
+                <ul class="plain" data-testid="companies">{rows}</ul>
+                <section class="card">
+                    <h2>{t.companies_new}</h2>
+                    <FormAlert error lang />
+                    <ActionForm action=create>
+                        <Csrf token=s.csrf.clone() />
+                        <Field label=t.field_company name="company" errors lang />
+                        <Submit label=t.companies_create pending=create.pending().into() />
+                    </ActionForm>
+                </section>
+            }
+        } />
+    }
+}

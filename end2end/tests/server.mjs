@@ -1,0 +1,90 @@
+// Starts a real `pol` server on a free port with a fresh SQLite database for the browser tests.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+export async function startServer() {
+  const bin = process.env.POL_BIN;
+  if (!bin) throw new Error('POL_BIN must point at the pol binary');
+  const dataDir = mkdtempSync(join(tmpdir(), 'pol-e2e-'));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const child = spawn(bin, ['serve'], {
+    env: {
+      ...process.env,
+      POL_DATA_DIR: dataDir,
+      DATABASE_URL: `sqlite://${dataDir}/pol.db`,
+      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+      POL_PUBLIC_URL: base,
+      RUST_LOG: 'warn',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  for (let i = 0; i < 200; i++) {
+    try {
+      const res = await fetch(`${base}/health`);
+      if (res.ok) break;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    base,
+    dataDir,
+    mails() {
+      const dir = join(dataDir, 'outbox');
+      try {
+        return readdirSync(dir).sort().map((f) => readFileSync(join(dir, f), 'utf8'));
+      } catch {
+        return [];
+      }
+    },
+    stop() {
+      child.kill('SIGTERM');
+    },
+  };
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+// Fails the test on any error the page logs (a hydration failure shows up here).
+export function watchErrors(page) {
+  const errors = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(msg.text());
+  });
+  return errors;
+}
+
+// Resolves once the WASM bundle has hydrated the page (hydrate() marks <body>).
+export async function waitForHydration(page) {
+  await page.waitForSelector('body[data-hydrated="true"]');
+}

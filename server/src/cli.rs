@@ -1,0 +1,61 @@
+//! Command-line interface of the `pol` binary.
+
+use clap::{Parser, Subcommand};
+
+/// Pol: masked calling for ride-hailing operators.
+#[derive(Debug, Parser)]
+#[command(name = "pol", version, about)]
+pub struct Cli {
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web panel and API (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Platform administrators.
+    Admin {
+        /// What to do with admins.
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Tenants (operators).
+    Tenant {
+        /// What to do with tenants.
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+}
+
+/// `pol admin …`.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a platform admin (or promote an existing account), reading the password from stdin.
+    Create {
+        /// The admin's e-mail.
+        #[arg(long)]
+        email: String,
+        /// Read the password from standard input (required: passwords never go on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+/// `pol tenant …`.
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant and its owner; a new owner gets a link to choose a password.
+    Create {
+        /// Company name.
+        #[arg(long)]
+        name: String,
+        /// Owner's e-mail.
+        #[arg(long)]
+        owner_email: String,
+    },
+}

@@ -1,0 +1,131 @@
+//! Building and running the server.
+
+use anyhow::Context;
+use leptos::config::{Env, LeptosOptions};
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tower_sessions::ExpiredDeletion;
+
+use app::backend::config::Config;
+use app::backend::db::Db;
+use app::backend::mail::Mailer;
+use app::backend::session_store::Store;
+use app::backend::state::AppState;
+
+/// A server bound to its port, ready to run.
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    state: AppState,
+}
+
+/// Rendering options: from cargo-leptos's environment variables when it runs us, else defaults
+/// matching `[[workspace.metadata.leptos]]` in Cargo.toml.
+fn leptos_options(config: &Config) -> LeptosOptions {
+    let var = |key: &str, default: &str| std::env::var(key).unwrap_or_else(|_| default.to_owned());
+    let env = match var("LEPTOS_ENV", "PROD").as_str() {
+        "DEV" | "dev" | "development" => Env::DEV,
+        _ => Env::PROD,
+    };
+    LeptosOptions::builder()
+        .output_name(var("LEPTOS_OUTPUT_NAME", "pol"))
+        .site_root(var("LEPTOS_SITE_ROOT", "target/site"))
+        .site_pkg_dir(var("LEPTOS_SITE_PKG_DIR", "pkg"))
+        .site_addr(config.site_addr)
+        .env(env)
+        .reload_port(
+            var("LEPTOS_RELOAD_PORT", "3001")
+                .parse::<u32>()
+                .unwrap_or(3001),
+        )
+        .build()
+}
+
+/// Connects to the database and applies migrations.
+pub async fn connect(config: &Config) -> anyhow::Result<Db> {
+    let db = Db::connect(&config.database_url).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+/// Everything the handlers share.
+pub async fn state(config: Config) -> anyhow::Result<AppState> {
+    let db = connect(&config).await?;
+    let mailer = Mailer::from_config(&config)?;
+    let leptos_options = leptos_options(&config);
+    Ok(AppState {
+        db,
+        mailer,
+        leptos_options,
+        config: Arc::new(config),
+    })
+}
+
+impl Application {
+    /// Connects, migrates and binds (port 0 picks a free port).
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let addr = config.site_addr;
+        let state = state(config).await?;
+        app::backend::hashing::warm_up();
+        let router = crate::routes::router(state.clone());
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("failed to listen on {addr}"))?;
+        Ok(Self {
+            listener,
+            router,
+            state,
+        })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    /// Shared state (tests use it to reach the database).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGINT/SIGTERM.
+    pub async fn run(self) -> anyhow::Result<()> {
+        let store = Store::new(&self.state.db);
+        let cleanup =
+            tokio::spawn(store.continuously_delete_expired(std::time::Duration::from_secs(3600)));
+        tracing::info!(addr = %self.listener.local_addr()?, db = self.state.db.kind(), "serving the panel");
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the HTTP server failed")?;
+        cleanup.abort();
+        self.state.db.close().await;
+        Ok(())
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,359 @@
+//! `spawn_app()` and a small client that behaves like a browser (cookies, forms).
+
+use regex::Regex;
+use reqwest::header::{ACCEPT, REFERER};
+use reqwest::redirect::Policy;
+use reqwest::StatusCode;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use server::{Application, Config};
+
+/// Which database a test runs on.
+#[derive(Clone, Copy, Debug)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs one async test function once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($test:ident),* $(,)?) => {
+        $(
+            mod $test {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn on_sqlite() {
+                    super::$test($crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await).await
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn on_postgres() {
+                    super::$test($crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await).await
+                }
+            }
+        )*
+    };
+}
+
+/// A running server and what a test needs to poke at it.
+pub struct TestApp {
+    pub address: String,
+    pub outbox: PathBuf,
+    pub state: app::backend::state::AppState,
+    pub client: Browser,
+    _dir: tempfile::TempDir,
+    pg_database: Option<String>,
+}
+
+fn pg_admin_url() -> String {
+    std::env::var("POL_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+async fn create_pg_database() -> (String, String) {
+    use sqlx::Connection;
+    let name = format!("pol_test_{}", uuid_like());
+    let mut conn = sqlx::PgConnection::connect(&pg_admin_url())
+        .await
+        .expect("PostgreSQL must be running for the tests");
+    sqlx::query(&format!("create database {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("failed to create a test database");
+    let base = pg_admin_url();
+    let url = match base.rfind('/') {
+        Some(i) => format!("{}/{name}", &base[..i]),
+        None => panic!("POL_TEST_POSTGRES_URL must end with a database name"),
+    };
+    (name, url)
+}
+
+fn uuid_like() -> String {
+    use rand::Rng;
+    let mut rng = rand::thread_rng();
+    (0..16)
+        .map(|_| char::from(b'a' + rng.gen_range(0..26)))
+        .collect()
+}
+
+/// Starts the server on a fresh database and a fresh data directory.
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (database_url, pg_database) = match backend {
+        Backend::Sqlite => (format!("sqlite://{}/pol.db", dir.path().display()), None),
+        Backend::Postgres => {
+            let (name, url) = create_pg_database().await;
+            (url, Some(name))
+        }
+    };
+    let config = Config::for_tests(database_url, dir.path().to_path_buf());
+    let application = Application::build(config).await.expect("the server starts");
+    let address = format!("http://127.0.0.1:{}", application.port());
+    let state = application.state().clone();
+    tokio::spawn(application.run());
+    TestApp {
+        client: Browser::new(&address),
+        outbox: dir.path().join("outbox"),
+        address,
+        state,
+        _dir: dir,
+        pg_database,
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(name) = self.pg_database.take() {
+            // Dropping needs async; do it on a thread of its own so the test's runtime is not blocked.
+            let _ = std::thread::spawn(move || {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                rt.block_on(async {
+                    use sqlx::Connection;
+                    if let Ok(mut conn) = sqlx::PgConnection::connect(&pg_admin_url()).await {
+                        let _ =
+                            sqlx::query(&format!("drop database if exists {name} with (force)"))
+                                .execute(&mut conn)
+                                .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// An HTTP answer, read whole.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub body: String,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Answer {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+
+    /// The CSRF token in the page's forms.
+    pub fn csrf(&self) -> String {
+        let re = Regex::new(r#"name="csrf" value="([^"]+)""#).unwrap();
+        re.captures(&self.body)
+            .map(|c| c[1].to_string())
+            .unwrap_or_else(|| panic!("no csrf field in: {}", self.body))
+    }
+}
+
+/// A cookie-keeping client that does not follow redirects (tests look at them).
+#[derive(Clone)]
+pub struct Browser {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Browser {
+    pub fn new(base: &str) -> Self {
+        let jar = Arc::new(reqwest::cookie::Jar::default());
+        let http = reqwest::Client::builder()
+            .cookie_provider(jar)
+            .redirect(Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            base: base.to_string(),
+            http,
+        }
+    }
+
+    async fn read(res: reqwest::Response) -> Answer {
+        let status = res.status();
+        let headers = res.headers().clone();
+        let location = headers
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_string());
+        Answer {
+            status,
+            location,
+            body: res.text().await.unwrap(),
+            headers,
+        }
+    }
+
+    /// GET a page as a browser would.
+    pub async fn get(&self, path: &str) -> Answer {
+        Self::read(
+            self.http
+                .get(format!("{}{path}", self.base))
+                .header(ACCEPT, "text/html")
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// Calls a server function the way the hydrated page does (JSON answers, real status codes).
+    pub async fn call(&self, name: &str, form: &[(&str, &str)]) -> Answer {
+        let res = self
+            .http
+            .post(format!("{}/api/{name}", self.base))
+            .header(ACCEPT, "application/json")
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        Self::read(res).await
+    }
+
+    /// Submits a form the way a browser without JavaScript does (answered with a redirect).
+    pub async fn submit(&self, from_page: &str, name: &str, form: &[(&str, &str)]) -> Answer {
+        let res = self
+            .http
+            .post(format!("{}/api/{name}", self.base))
+            .header(ACCEPT, "text/html,application/xhtml+xml")
+            .header(REFERER, format!("{}{from_page}", self.base))
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        Self::read(res).await
+    }
+
+    /// The CSRF token of this browser's session.
+    pub async fn csrf(&self) -> String {
+        self.get("/login").await.csrf()
+    }
+}
+
+impl TestApp {
+    /// A second browser with its own cookies.
+    pub fn new_browser(&self) -> Browser {
+        Browser::new(&self.address)
+    }
+
+    /// Signs up a company through the server function and returns the browser, signed in.
+    pub async fn sign_up(&self, browser: &Browser, company: &str, email: &str) -> Answer {
+        let csrf = browser.csrf().await;
+        let answer = browser
+            .call(
+                "signup",
+                &[
+                    ("csrf", &csrf),
+                    ("company", company),
+                    ("full_name", "Ali Rezaei"),
+                    ("email", email),
+                    ("mobile", "۰۹۱۲ ۳۴۵ ۶۷۸۹"),
+                    ("password", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::OK,
+            "sign-up failed: {}",
+            answer.body
+        );
+        answer
+    }
+
+    /// Signs in; returns the answer.
+    pub async fn log_in(&self, browser: &Browser, email: &str, password: &str) -> Answer {
+        let csrf = browser.csrf().await;
+        browser
+            .call(
+                "login",
+                &[("csrf", &csrf), ("email", email), ("password", password)],
+            )
+            .await
+    }
+
+    /// Every e-mail in the outbox, oldest first, decoded from quoted-printable.
+    pub fn mails(&self) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(&self.outbox) else {
+            return Vec::new();
+        };
+        let mut files: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).collect();
+        files.sort();
+        files
+            .iter()
+            .map(|f| decode_quoted_printable(&std::fs::read_to_string(f).unwrap()))
+            .collect()
+    }
+
+    /// Waits for the `n`th mail (1-based) to reach the outbox (some are sent in the background).
+    pub async fn wait_for_mail(&self, n: usize) -> String {
+        for _ in 0..100 {
+            let mails = self.mails();
+            if mails.len() >= n {
+                return mails[n - 1].clone();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("mail #{n} never arrived; outbox has {}", self.mails().len())
+    }
+
+    /// Runs a statement against the app's database (to age tokens, count rows…).
+    pub async fn sql_i64(&self, sql: &str) -> i64 {
+        match &self.state.db {
+            app::backend::db::Db::Sqlite(pool) => {
+                sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
+            }
+            app::backend::db::Db::Postgres(pool) => {
+                sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
+            }
+        }
+    }
+
+    pub async fn sql_exec(&self, sql: &str) {
+        match &self.state.db {
+            app::backend::db::Db::Sqlite(pool) => {
+                sqlx::query(sql).execute(pool).await.map(|_| ()).unwrap()
+            }
+            app::backend::db::Db::Postgres(pool) => {
+                sqlx::query(sql).execute(pool).await.map(|_| ()).unwrap()
+            }
+        }
+    }
+}
+
+pub const PASSWORD: &str = "sunny-bridge-4512";
+
+/// The link to `path` in a mail, with its token.
+pub fn link_in(mail: &str, path: &str) -> String {
+    let re = Regex::new(&format!(
+        r"http://[^\s]+{}\?token=[A-Za-z0-9_-]+",
+        regex::escape(path)
+    ))
+    .unwrap();
+    let url = re
+        .find(mail)
+        .unwrap_or_else(|| panic!("no {path} link in mail:\n{mail}"))
+        .as_str();
+    url[url.find(path).unwrap()..].to_string()
+}
+
+fn decode_quoted_printable(text: &str) -> String {
+    let joined = text.replace("=\r\n", "").replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'=' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
