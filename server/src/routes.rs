@@ -6,7 +6,7 @@ use app::backend::session_store::Store;
 use app::backend::state::AppState;
 use app::{shell, App};
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -15,6 +15,7 @@ use axum::Router;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
 use sha2::{Digest, Sha512};
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::cookie::{Key, SameSite};
@@ -68,18 +69,17 @@ pub fn router(state: AppState) -> Router {
         .with_expiry(Expiry::OnInactivity(time::Duration::days(14)))
         .with_signed(key);
 
-    let server_fns = Router::new()
+    // leptos_routes registers every server function at its own path; the wildcard route only
+    // answers unknown ones.
+    let pages = Router::new()
+        .leptos_routes_with_context(&state, routes, context, page_shell)
         .route(
             "/api/{*fn_name}",
             get(server_fn_handler).post(server_fn_handler),
         )
-        .layer(middleware::from_fn(server_fn_status))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT));
-
-    let pages = Router::new()
-        .leptos_routes_with_context(&state, routes, context, page_shell)
-        .merge(server_fns)
         .fallback(move |req: Request<Body>| not_found(req))
+        .layer(middleware::from_fn(server_fn_status))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(state.clone(), load_context))
         .layer(sessions);
 
