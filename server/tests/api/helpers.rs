@@ -41,7 +41,6 @@ pub struct TestApp {
     pub address: String,
     pub outbox: PathBuf,
     pub state: app::backend::state::AppState,
-    pub client: Browser,
     _dir: tempfile::TempDir,
     pg_database: Option<String>,
 }
@@ -93,7 +92,6 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     let state = application.state().clone();
     tokio::spawn(application.run());
     TestApp {
-        client: Browser::new(&address),
         outbox: dir.path().join("outbox"),
         address,
         state,

@@ -1,5 +1,8 @@
 //! Integration tests: the real server on port 0, against SQLite and PostgreSQL.
 
+// A failed unwrap is a failed test with a clear message; that is what these are for.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod accounts;
 mod helpers;
 mod security;
