@@ -49,6 +49,15 @@ pub struct SessionView {
     pub user: Option<UserView>,
 }
 
+/// The dashboard's numbers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DashboardView {
+    /// Seconds of talk time new calls may use.
+    pub available_seconds: i64,
+    /// What the unused talk time cost, in Rial.
+    pub value_rial: i64,
+}
+
 /// A member on the team page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MemberView {
@@ -247,6 +256,24 @@ pub async fn get_session() -> Result<SessionView, AppError> {
                 csrf: ctx.csrf.clone(),
                 lang: ctx.lang,
                 user,
+            })
+        }
+        .await,
+    )
+}
+
+/// The active tenant's balance.
+#[server(endpoint = "dashboard")]
+pub async fn get_dashboard() -> Result<DashboardView, AppError> {
+    edge::finish(
+        async {
+            let ctx = edge::ctx()?;
+            let tenant = ctx.user()?.tenant()?;
+            let summary =
+                crate::backend::billing::summary(&edge::state()?.db, tenant.tenant_id).await?;
+            Ok(DashboardView {
+                available_seconds: summary.available_seconds,
+                value_rial: summary.value.rial(),
             })
         }
         .await,

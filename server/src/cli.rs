@@ -24,6 +24,12 @@ pub enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Talk-time credit.
+    Credit {
+        /// What to do with credit.
+        #[command(subcommand)]
+        command: CreditCommand,
+    },
     /// Tenants (operators).
     Tenant {
         /// What to do with tenants.
@@ -57,5 +63,22 @@ pub enum TenantCommand {
         /// Owner's e-mail.
         #[arg(long)]
         owner_email: String,
+    },
+}
+
+/// `pol credit …`.
+#[derive(Debug, Subcommand)]
+pub enum CreditCommand {
+    /// Give a tenant free talk time (recorded in the ledger and the audit log).
+    Add {
+        /// Tenant id, or its exact name.
+        #[arg(long)]
+        tenant: String,
+        /// Minutes to add.
+        #[arg(long, value_parser = clap::value_parser!(i64).range(1..=1_000_000))]
+        minutes: i64,
+        /// Why (required; shown in the ledger).
+        #[arg(long)]
+        reason: String,
     },
 }

@@ -5,7 +5,7 @@ use std::io::Read;
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
-use server::cli::{AdminCommand, Cli, Command, TenantCommand};
+use server::cli::{AdminCommand, Cli, Command, CreditCommand, TenantCommand};
 use server::{Application, Config};
 
 #[tokio::main]
@@ -48,6 +48,28 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let id =
                 app::backend::accounts::create_platform_admin(&state, &email, password).await?;
             println!("platform admin {email} ready (user {id})");
+            Ok(())
+        }
+        Command::Credit {
+            command:
+                CreditCommand::Add {
+                    tenant,
+                    minutes,
+                    reason,
+                },
+        } => {
+            let state = server::startup::state(config).await?;
+            let tenant_id = server::startup::resolve_tenant(&state, &tenant).await?;
+            app::backend::billing::admin_credit(&state.db, tenant_id, minutes * 60, &reason, None)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let summary = app::backend::billing::summary(&state.db, tenant_id)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "tenant {tenant_id}: +{minutes} min, {} min available",
+                summary.available_seconds / 60
+            );
             Ok(())
         }
         Command::Tenant {

@@ -129,3 +129,22 @@ async fn shutdown_signal() {
     }
     tracing::info!("shutting down");
 }
+
+/// Finds a tenant by id or exact name for the CLI; an ambiguous name is an error.
+pub async fn resolve_tenant(state: &AppState, tenant: &str) -> anyhow::Result<i64> {
+    use app::backend::repo::tenants;
+    let mut tx = state.db.read().await?;
+    if let Ok(id) = tenant.trim().parse::<i64>() {
+        if let Some(row) = tenants::find(&mut tx.conn(), id).await? {
+            return Ok(row.tenant_id);
+        }
+    }
+    match tenants::find_by_name(&mut tx.conn(), tenant.trim())
+        .await?
+        .as_slice()
+    {
+        [one] => Ok(one.tenant_id),
+        [] => anyhow::bail!("no tenant with id or name {tenant:?}"),
+        many => anyhow::bail!("{} tenants are named {tenant:?}; use the id", many.len()),
+    }
+}

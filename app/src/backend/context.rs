@@ -217,6 +217,18 @@ impl From<sqlx::Error> for AppError {
     }
 }
 
+impl From<super::billing::BillingError> for AppError {
+    fn from(err: super::billing::BillingError) -> Self {
+        match err {
+            super::billing::BillingError::Database(db) => db.into(),
+            other => {
+                tracing::error!(error = %other, "unexpected billing error");
+                AppError::Internal
+            }
+        }
+    }
+}
+
 impl From<anyhow::Error> for AppError {
     fn from(err: anyhow::Error) -> Self {
         tracing::error!(error = format!("{err:#}"), "internal error");

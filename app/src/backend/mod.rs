@@ -1,6 +1,7 @@
 //! Server-side services, SQL and infrastructure. Compiled only with the `ssr` feature.
 
 pub mod accounts;
+pub mod billing;
 pub mod config;
 pub mod context;
 pub mod db;

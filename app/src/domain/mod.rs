@@ -1,5 +1,6 @@
 //! Pure domain types shared by the browser and the server: they compile without `ssr`.
 
+pub mod billing;
 pub mod digits;
 pub mod email;
 pub mod jalali;

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use super::query_flag;
-use crate::api::{SessionView, UserView};
+use crate::api::{get_dashboard, SessionView, UserView};
 use crate::components::{Csrf, Notice, Panel};
 use crate::domain::Rial;
 
@@ -11,12 +11,11 @@ use crate::domain::Rial;
 #[component]
 pub fn Dashboard() -> impl IntoView {
     let resent = query_flag("resent");
+    let numbers = Resource::new(|| (), |_| get_dashboard());
     view! {
         <Panel render=move |s: SessionView, user: UserView| {
             let lang = s.lang;
             let t = lang.t();
-            // Billing arrives with the prepaid-talk-time work; until then every tenant has no credit.
-            let balance_seconds: i64 = 0;
             let tenant = user.tenant.clone();
             view! {
                 <h1>{t.dashboard_title}</h1>
@@ -36,11 +35,20 @@ pub fn Dashboard() -> impl IntoView {
                         <span class="stat-value" data-testid="dashboard-tenant">{tenant.as_ref().map(|t| t.name.clone())}</span>
                         <span class="stat-note">{t.your_role}": "{tenant.as_ref().map(|x| t.role(x.role))}</span>
                     </div>
-                    <div class="stat">
-                        <span class="stat-label">{t.balance}</span>
-                        <span class="stat-value" data-testid="balance-minutes">{format!("{} {}", lang.int(balance_seconds / 60), t.minutes)}</span>
-                        <span class="stat-note">{t.balance_value}": "{Rial::new(0).display_toman(lang)}</span>
-                    </div>
+                    <Suspense fallback=move || view! { <div class="stat">{t.loading}</div> }>
+                        {move || Suspend::new(async move {
+                            match numbers.await {
+                                Ok(n) => view! {
+                                    <div class="stat">
+                                        <span class="stat-label">{t.balance}</span>
+                                        <span class="stat-value" data-testid="balance-minutes">{format!("{} {}", lang.int(n.available_seconds / 60), t.minutes)}</span>
+                                        <span class="stat-note">{t.balance_value}": "{Rial::new(n.value_rial).display_toman(lang)}</span>
+                                    </div>
+                                }.into_any(),
+                                Err(err) => view! { <p class="alert error">{err.message(lang)}</p> }.into_any(),
+                            }
+                        })}
+                    </Suspense>
                 </div>
             }
         } />

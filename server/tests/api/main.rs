@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts;
+mod billing;
+mod cli;
 mod helpers;
 mod security;
 mod team;

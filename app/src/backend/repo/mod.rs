@@ -2,6 +2,7 @@
 //! compose several in one transaction. Tenant-scoped functions take the tenant id first.
 
 pub mod audit;
+pub mod billing;
 pub mod email_tokens;
 pub mod invitations;
 pub mod memberships;
