@@ -221,6 +221,14 @@ mod edge {
         .unwrap_or_else(|| "/dashboard".into())
     }
 
+    /// The request context and state for a state-changing call, after checking its
+    /// anti-forgery token.
+    pub fn checked(csrf: &str) -> Result<(Ctx, AppState), AppError> {
+        let ctx = ctx()?;
+        ctx.check_csrf(csrf)?;
+        Ok((ctx, state()?))
+    }
+
     pub fn parse_id(id: &str) -> Result<i64, AppError> {
         id.trim().parse().map_err(|_| AppError::NotFound)
     }
@@ -292,9 +300,7 @@ pub async fn signup(
 ) -> Result<(), AppError> {
     edge::finish(
         async {
-            let ctx = edge::ctx()?;
-            ctx.check_csrf(&csrf)?;
-            let state = edge::state()?;
+            let (ctx, state) = edge::checked(&csrf)?;
             let form = crate::backend::accounts::SignupForm {
                 company,
                 full_name,
@@ -321,9 +327,7 @@ pub async fn login(
 ) -> Result<(), AppError> {
     edge::finish(
         async {
-            let ctx = edge::ctx()?;
-            ctx.check_csrf(&csrf)?;
-            let state = edge::state()?;
+            let (ctx, state) = edge::checked(&csrf)?;
             let signed =
                 crate::backend::accounts::login(&state, ctx.client_ip, &email, password).await?;
             edge::sign_in(&ctx, &signed).await?;
@@ -339,8 +343,7 @@ pub async fn login(
 pub async fn logout(csrf: String) -> Result<(), AppError> {
     edge::finish(
         async {
-            let ctx = edge::ctx()?;
-            ctx.check_csrf(&csrf)?;
+            let (ctx, _) = edge::checked(&csrf)?;
             ctx.session
                 .flush()
                 .await
@@ -372,10 +375,9 @@ pub async fn verify_email(token: String) -> Result<(), AppError> {
 pub async fn resend_verification(csrf: String) -> Result<(), AppError> {
     edge::finish(
         async {
-            let ctx = edge::ctx()?;
-            ctx.check_csrf(&csrf)?;
+            let (ctx, state) = edge::checked(&csrf)?;
             let user = ctx.user()?;
-            crate::backend::accounts::resend_verification(&edge::state()?, &user.user).await?;
+            crate::backend::accounts::resend_verification(&state, &user.user).await?;
             leptos_axum::redirect("/dashboard?resent=1");
             Ok(())
         }
@@ -388,9 +390,8 @@ pub async fn resend_verification(csrf: String) -> Result<(), AppError> {
 pub async fn forgot_password(csrf: String, email: String) -> Result<(), AppError> {
     edge::finish(
         async {
-            let ctx = edge::ctx()?;
-            ctx.check_csrf(&csrf)?;
-            crate::backend::accounts::forgot_password(&edge::state()?, &email).await?;
+            let (_, state) = edge::checked(&csrf)?;
+            crate::backend::accounts::forgot_password(&state, &email).await?;
             leptos_axum::redirect("/forgot-password?sent=1");
             Ok(())
         }
@@ -403,9 +404,8 @@ pub async fn forgot_password(csrf: String, email: String) -> Result<(), AppError
 pub async fn reset_password(csrf: String, token: String, password: String) -> Result<(), AppError> {
     edge::finish(
         async {
-            let ctx = edge::ctx()?;
-            ctx.check_csrf(&csrf)?;
-            crate::backend::accounts::reset_password(&edge::state()?, &token, &password).await?;
+            let (ctx, state) = edge::checked(&csrf)?;
+            crate::backend::accounts::reset_password(&state, &token, &password).await?;
             ctx.session
                 .flush()
                 .await
@@ -422,12 +422,10 @@ pub async fn reset_password(csrf: String, token: String, password: String) -> Re
 pub async fn set_language(csrf: String, lang: String) -> Result<(), AppError> {
     edge::finish(
         async {
-            let ctx = edge::ctx()?;
-            ctx.check_csrf(&csrf)?;
+            let (ctx, state) = edge::checked(&csrf)?;
             let lang = Lang::from_code(&lang).ok_or(AppError::NotFound)?;
             if let Some(user) = &ctx.user {
-                crate::backend::accounts::set_language(&edge::state()?, user.user.user_id, lang)
-                    .await?;
+                crate::backend::accounts::set_language(&state, user.user.user_id, lang).await?;
             }
             ctx.session
                 .insert(crate::backend::context::LANG_KEY, lang)
@@ -444,8 +442,7 @@ pub async fn set_language(csrf: String, lang: String) -> Result<(), AppError> {
 pub async fn switch_tenant(csrf: String, tenant_id: String) -> Result<(), AppError> {
     edge::finish(
         async {
-            let ctx = edge::ctx()?;
-            ctx.check_csrf(&csrf)?;
+            let (ctx, _) = edge::checked(&csrf)?;
             let id = edge::parse_id(&tenant_id)?;
             let user = ctx.user()?;
             if !user.memberships.iter().any(|m| m.tenant_id == id) {
@@ -467,15 +464,10 @@ pub async fn switch_tenant(csrf: String, tenant_id: String) -> Result<(), AppErr
 pub async fn create_tenant(csrf: String, company: String) -> Result<(), AppError> {
     edge::finish(
         async {
-            let ctx = edge::ctx()?;
-            ctx.check_csrf(&csrf)?;
+            let (ctx, state) = edge::checked(&csrf)?;
             let user = ctx.user()?;
-            let id = crate::backend::accounts::create_tenant(
-                &edge::state()?,
-                user.user.user_id,
-                &company,
-            )
-            .await?;
+            let id = crate::backend::accounts::create_tenant(&state, user.user.user_id, &company)
+                .await?;
             ctx.session
                 .insert(crate::backend::context::TENANT_KEY, id)
                 .await
@@ -496,11 +488,10 @@ pub async fn update_profile(
 ) -> Result<(), AppError> {
     edge::finish(
         async {
-            let ctx = edge::ctx()?;
-            ctx.check_csrf(&csrf)?;
+            let (ctx, state) = edge::checked(&csrf)?;
             let user = ctx.user()?;
             crate::backend::accounts::update_profile(
-                &edge::state()?,
+                &state,
                 user.user.user_id,
                 &full_name,
                 &mobile,
@@ -522,11 +513,10 @@ pub async fn change_password(
 ) -> Result<(), AppError> {
     edge::finish(
         async {
-            let ctx = edge::ctx()?;
-            ctx.check_csrf(&csrf)?;
+            let (ctx, state) = edge::checked(&csrf)?;
             let user = ctx.user()?;
             let epoch = crate::backend::accounts::change_password(
-                &edge::state()?,
+                &state,
                 &user.user,
                 current_password,
                 &new_password,
@@ -623,12 +613,11 @@ pub async fn get_member(id: String) -> Result<MemberView, AppError> {
 pub async fn invite_member(csrf: String, email: String, role: String) -> Result<(), AppError> {
     edge::finish(
         async {
-            let ctx = edge::ctx()?;
-            ctx.check_csrf(&csrf)?;
+            let (ctx, state) = edge::checked(&csrf)?;
             let user = ctx.user()?;
             let tenant = user.tenant()?;
             crate::backend::accounts::invite(
-                &edge::state()?,
+                &state,
                 tenant.tenant_id,
                 tenant.role,
                 &user.user,
@@ -648,11 +637,10 @@ pub async fn invite_member(csrf: String, email: String, role: String) -> Result<
 pub async fn revoke_invitation(csrf: String, id: String) -> Result<(), AppError> {
     edge::finish(
         async {
-            let ctx = edge::ctx()?;
-            ctx.check_csrf(&csrf)?;
+            let (ctx, state) = edge::checked(&csrf)?;
             let tenant = ctx.user()?.tenant()?;
             crate::backend::accounts::revoke_invitation(
-                &edge::state()?,
+                &state,
                 tenant.tenant_id,
                 tenant.role,
                 edge::parse_id(&id)?,
@@ -670,12 +658,11 @@ pub async fn revoke_invitation(csrf: String, id: String) -> Result<(), AppError>
 pub async fn set_member_role(csrf: String, id: String, role: String) -> Result<(), AppError> {
     edge::finish(
         async {
-            let ctx = edge::ctx()?;
-            ctx.check_csrf(&csrf)?;
+            let (ctx, state) = edge::checked(&csrf)?;
             let tenant = ctx.user()?.tenant()?;
             let id = edge::parse_id(&id)?;
             crate::backend::accounts::set_member_role(
-                &edge::state()?,
+                &state,
                 tenant.tenant_id,
                 tenant.role,
                 id,
@@ -694,11 +681,10 @@ pub async fn set_member_role(csrf: String, id: String, role: String) -> Result<(
 pub async fn remove_member(csrf: String, id: String) -> Result<(), AppError> {
     edge::finish(
         async {
-            let ctx = edge::ctx()?;
-            ctx.check_csrf(&csrf)?;
+            let (ctx, state) = edge::checked(&csrf)?;
             let tenant = ctx.user()?.tenant()?;
             crate::backend::accounts::remove_member(
-                &edge::state()?,
+                &state,
                 tenant.tenant_id,
                 tenant.role,
                 edge::parse_id(&id)?,
@@ -751,9 +737,7 @@ pub async fn accept_invitation(
     use crate::backend::accounts::{accept_invitation, Acceptor, SignedIn};
     edge::finish(
         async {
-            let ctx = edge::ctx()?;
-            ctx.check_csrf(&csrf)?;
-            let state = edge::state()?;
+            let (ctx, state) = edge::checked(&csrf)?;
             match &ctx.user {
                 Some(user) => {
                     let (_, tenant_id) =

@@ -137,7 +137,7 @@ texts! {
     field_role: "نقش", "Role";
     field_language: "زبان", "Language";
     password_hint: "دست‌کم ۱۰ نویسه؛ رمزهای رایج پذیرفته نمی‌شوند.", "At least 10 characters; common passwords are refused.";
-    mobile_hint: "مثلاً ۰۹۱۲ ۳۴۵ ۶۷۸۹", "For example 0912 345 6789";
+    mobile_hint: "مثلاً \u{2066}۰۹۱۲ ۳۴۵ ۶۷۸۹\u{2069}", "For example 0912 345 6789";
     show_password: "نمایش", "Show";
     hide_password: "پنهان", "Hide";
     signup_submit: "ساخت حساب", "Create account";

@@ -83,6 +83,35 @@ fn parse_password(errors: &mut FormErrors, field: &str, value: &str) -> Option<N
         .ok()
 }
 
+/// Creates a tenant with `user_id` as its owner, audited as `action`.
+async fn insert_tenant_with_owner(
+    tx: &mut super::db::Tx,
+    name: &str,
+    user_id: i64,
+    action: &str,
+    now: i64,
+) -> sqlx::Result<i64> {
+    let tenant_id = tenants::insert(&mut tx.conn(), name, now).await?;
+    memberships::insert(
+        &mut tx.conn(),
+        tenant_id,
+        user_id,
+        Role::Owner.as_str(),
+        now,
+    )
+    .await?;
+    audit::record(
+        &mut tx.conn(),
+        Some(tenant_id),
+        Some(user_id),
+        action,
+        "",
+        now,
+    )
+    .await?;
+    Ok(tenant_id)
+}
+
 fn link(state: &AppState, path: &str, token: &str) -> String {
     format!("{}{path}?token={token}", state.config.public_url)
 }
@@ -159,24 +188,8 @@ pub async fn signup(state: &AppState, lang: Lang, form: SignupForm) -> Result<Si
         }
         Err(err) => return Err(err.into()),
     };
-    let tenant_id = tenants::insert(&mut tx.conn(), &company, now).await?;
-    memberships::insert(
-        &mut tx.conn(),
-        tenant_id,
-        user_id,
-        Role::Owner.as_str(),
-        now,
-    )
-    .await?;
-    audit::record(
-        &mut tx.conn(),
-        Some(tenant_id),
-        Some(user_id),
-        "tenant.signup",
-        "",
-        now,
-    )
-    .await?;
+    let tenant_id =
+        insert_tenant_with_owner(&mut tx, &company, user_id, "tenant.signup", now).await?;
     tx.commit().await?;
     tracing::info!(tenant_id, user_id, email = %email.masked(), "tenant signed up");
 
@@ -451,24 +464,8 @@ pub async fn create_tenant(state: &AppState, user_id: i64, name: &str) -> Result
     errors.into_result()?;
     let now = now_ms();
     let mut tx = state.db.begin().await?;
-    let tenant_id = tenants::insert(&mut tx.conn(), &name, now).await?;
-    memberships::insert(
-        &mut tx.conn(),
-        tenant_id,
-        user_id,
-        Role::Owner.as_str(),
-        now,
-    )
-    .await?;
-    audit::record(
-        &mut tx.conn(),
-        Some(tenant_id),
-        Some(user_id),
-        "tenant.created",
-        "",
-        now,
-    )
-    .await?;
+    let tenant_id =
+        insert_tenant_with_owner(&mut tx, &name, user_id, "tenant.created", now).await?;
     tx.commit().await?;
     Ok(tenant_id)
 }
@@ -862,24 +859,8 @@ pub async fn create_tenant_for(
                 (users::insert(&mut tx.conn(), &new_user, now).await?, true)
             }
         };
-    let tenant_id = tenants::insert(&mut tx.conn(), name, now).await?;
-    memberships::insert(
-        &mut tx.conn(),
-        tenant_id,
-        user_id,
-        Role::Owner.as_str(),
-        now,
-    )
-    .await?;
-    audit::record(
-        &mut tx.conn(),
-        Some(tenant_id),
-        Some(user_id),
-        "tenant.created",
-        "cli",
-        now,
-    )
-    .await?;
+    let tenant_id =
+        insert_tenant_with_owner(&mut tx, name, user_id, "tenant.created_by_cli", now).await?;
     let reset_link = if needs_password {
         let (token, hash) = tokens::generate();
         email_tokens::insert(
