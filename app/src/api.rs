@@ -769,3 +769,219 @@ pub async fn accept_invitation(
         .await,
     )
 }
+
+/// A tariff tier as the top-up page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TierView {
+    /// Smallest top-up it applies to, in Rial.
+    pub min_amount_rial: i64,
+    /// Price per minute, in Rial.
+    pub rate_rial_per_minute: i64,
+}
+
+/// The top-up page: tiers in force, the packages, and whether this is the test gateway.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopUpView {
+    /// Tiers, cheapest threshold first.
+    pub tiers: Vec<TierView>,
+    /// Package amounts in Toman.
+    pub packages_toman: Vec<i64>,
+    /// Payments go through the built-in test gateway.
+    pub test_mode: bool,
+}
+
+/// A payment in the history, on the result page and the receipt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PaymentView {
+    /// Id.
+    pub id: i64,
+    /// Amount in Rial.
+    pub amount_rial: i64,
+    /// Talk time bought.
+    pub seconds: i64,
+    /// Price per minute in Rial.
+    pub rate_rial_per_minute: i64,
+    /// `pending`, `paid`, `failed`, `canceled`.
+    pub status: String,
+    /// Gateway receipt number.
+    pub ref_id: Option<String>,
+    /// Masked card.
+    pub card_pan: Option<String>,
+    /// Why it failed.
+    pub failure: Option<String>,
+    /// `zarinpal` or `test`.
+    pub gateway: String,
+    /// When it was started (Unix ms).
+    pub created_at: i64,
+    /// The company.
+    pub tenant_name: String,
+}
+
+#[cfg(feature = "ssr")]
+fn payment_view(p: crate::backend::repo::payments::PaymentRow, tenant_name: &str) -> PaymentView {
+    PaymentView {
+        id: p.payment_id,
+        amount_rial: p.amount_rial,
+        seconds: p.seconds,
+        rate_rial_per_minute: p.rate_rial_per_minute,
+        status: p.status,
+        ref_id: p.ref_id,
+        card_pan: p.card_pan,
+        failure: p.failure,
+        gateway: p.gateway,
+        created_at: p.created_at,
+        tenant_name: tenant_name.to_owned(),
+    }
+}
+
+/// What the top-up page offers.
+#[server(endpoint = "top_up_options")]
+pub async fn get_top_up_options() -> Result<TopUpView, AppError> {
+    edge::finish(
+        async {
+            let ctx = edge::ctx()?;
+            ctx.user()?.tenant()?;
+            let state = edge::state()?;
+            let mut tx = state.db.read().await?;
+            let tiers =
+                crate::backend::repo::billing::tiers(&mut tx.conn(), crate::backend::now_ms())
+                    .await?;
+            Ok(TopUpView {
+                tiers: tiers
+                    .into_iter()
+                    .map(|t| TierView {
+                        min_amount_rial: t.min_amount_rial,
+                        rate_rial_per_minute: t.rate_rial_per_minute,
+                    })
+                    .collect(),
+                packages_toman: crate::domain::tariff::PACKAGES_TOMAN.to_vec(),
+                test_mode: state.gateways.current.name() == "test",
+            })
+        }
+        .await,
+    )
+}
+
+/// Starts a top-up and sends the payer to the gateway. Owners and admins only.
+#[server(endpoint = "start_top_up")]
+pub async fn start_top_up(csrf: String, amount: String) -> Result<(), AppError> {
+    edge::finish(
+        async {
+            let (ctx, state) = edge::checked(&csrf)?;
+            let user = ctx.user()?;
+            let tenant = user.tenant()?;
+            if tenant.role == Role::Viewer {
+                return Err(AppError::Forbidden);
+            }
+            let url = crate::backend::payments::start(
+                &state,
+                tenant.tenant_id,
+                user.user.user_id,
+                &amount,
+                &user.user.email,
+                user.user.mobile.as_deref(),
+            )
+            .await?;
+            leptos_axum::redirect(&url);
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// The active tenant's payments, newest first.
+#[server(endpoint = "payments")]
+pub async fn list_payments() -> Result<Vec<PaymentView>, AppError> {
+    edge::finish(
+        async {
+            let ctx = edge::ctx()?;
+            let tenant = ctx.user()?.tenant()?;
+            let rows = crate::backend::payments::list(&edge::state()?.db, tenant.tenant_id).await?;
+            Ok(rows
+                .into_iter()
+                .map(|p| payment_view(p, &tenant.name))
+                .collect())
+        }
+        .await,
+    )
+}
+
+/// One payment of the active tenant; another tenant's id is not found.
+#[server(endpoint = "payment")]
+pub async fn get_payment(id: String) -> Result<PaymentView, AppError> {
+    edge::finish(
+        async {
+            let ctx = edge::ctx()?;
+            let tenant = ctx.user()?.tenant()?;
+            let row = crate::backend::payments::get(
+                &edge::state()?.db,
+                tenant.tenant_id,
+                edge::parse_id(&id)?,
+            )
+            .await?;
+            Ok(payment_view(row, &tenant.name))
+        }
+        .await,
+    )
+}
+
+/// A charge on the built-in test gateway's page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestChargeView {
+    /// Its authority.
+    pub authority: String,
+    /// Amount in Rial.
+    pub amount_rial: i64,
+    /// Still open for a decision.
+    pub open: bool,
+}
+
+/// The test gateway's view of a charge (only while the test gateway is enabled).
+#[server(endpoint = "test_charge")]
+pub async fn get_test_charge(authority: String) -> Result<TestChargeView, AppError> {
+    edge::finish(
+        async {
+            let state = edge::state()?;
+            if state.gateways.test.is_none() {
+                return Err(AppError::NotFound);
+            }
+            let mut tx = state.db.read().await?;
+            let charge =
+                crate::backend::repo::payments::find_test_charge(&mut tx.conn(), &authority)
+                    .await?
+                    .ok_or(AppError::NotFound)?;
+            Ok(TestChargeView {
+                authority: charge.authority,
+                amount_rial: charge.amount_rial,
+                open: charge.status == "open",
+            })
+        }
+        .await,
+    )
+}
+
+/// The payer's decision on the test gateway page; returns to Pol's callback like a real gateway.
+#[server(endpoint = "test_gateway_decide")]
+pub async fn test_gateway_decide(
+    csrf: String,
+    authority: String,
+    decision: String,
+) -> Result<(), AppError> {
+    edge::finish(
+        async {
+            let (_, state) = edge::checked(&csrf)?;
+            if state.gateways.test.is_none() {
+                return Err(AppError::NotFound);
+            }
+            let pay = decision == "pay";
+            crate::backend::gateway::TestGateway::decide(&state.db, &authority, pay).await?;
+            let status = if pay { "OK" } else { "NOK" };
+            leptos_axum::redirect(&format!(
+                "/payments/callback?Authority={}&Status={status}",
+                crate::components::url_encode(&authority)
+            ));
+            Ok(())
+        }
+        .await,
+    )
+}

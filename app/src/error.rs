@@ -30,6 +30,10 @@ pub enum Problem {
     AlreadyMember,
     /// The last owner cannot be removed or demoted.
     LastOwner,
+    /// Not a whole number.
+    NotANumber,
+    /// A top-up outside the allowed range.
+    AmountOutOfRange,
 }
 
 /// A problem attached to a form field by name.
@@ -121,6 +125,9 @@ pub enum AppError {
     /// An e-mailed link that is unknown, expired or already used.
     #[error("the link is invalid or has expired")]
     LinkInvalid,
+    /// The payment gateway refused or could not be reached; nothing was charged.
+    #[error("the payment gateway is unavailable")]
+    GatewayUnavailable,
     /// Something failed on our side; details are in the server log only.
     #[error("internal error")]
     Internal,
@@ -147,6 +154,7 @@ impl AppError {
             AppError::Csrf | AppError::Forbidden => 403,
             AppError::NotFound => 404,
             AppError::LinkInvalid => 410,
+            AppError::GatewayUnavailable => 502,
             AppError::Internal => 500,
             AppError::Request(_) => 400,
         }

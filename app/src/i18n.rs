@@ -197,6 +197,38 @@ texts! {
     invite_login_first: "این دعوت برای حسابی است که از قبل وجود دارد. با همان ایمیل وارد شوید و دوباره این پیوند را باز کنید.", "This invitation is for an existing account. Log in with that e-mail and open this link again.";
     invite_other_account: "این دعوت برای ایمیل دیگری است. از این حساب خارج شوید و دوباره تلاش کنید.", "This invitation is for another e-mail address. Log out and open the link again.";
     invite_create_account: "برای پیوستن، حساب خود را بسازید:", "Create your account to join:";
+    nav_top_up: "خرید اعتبار", "Top up";
+    nav_payments: "پرداخت‌ها", "Payments";
+    top_up_title: "خرید زمان مکالمه", "Buy talk time";
+    top_up_lead: "یک بسته برگزینید یا مبلغ دلخواه بنویسید. خرید ۵۰٬۰۰۰ تومان و بیشتر، دقیقه‌ای ۲۰۰ تومان.", "Choose a package or type an amount. Top-ups of 50,000 Toman and more cost 200 Toman a minute.";
+    top_up_custom: "مبلغ دلخواه (تومان)", "Custom amount (Toman)";
+    top_up_you_get: "دریافت می‌کنید:", "You get:";
+    top_up_at: "با نرخ", "at";
+    top_up_per_minute: "هر دقیقه", "per minute";
+    top_up_pay: "پرداخت", "Pay";
+    test_mode: "حالت آزمایشی: پرداخت واقعی انجام نمی‌شود.", "Test mode: no real money moves.";
+    payments_title: "پرداخت‌ها", "Payments";
+    payments_empty: "هنوز پرداختی ندارید.", "No payments yet.";
+    payment_title: "پرداخت", "Payment";
+    payment_amount: "مبلغ", "Amount";
+    payment_minutes: "زمان مکالمه", "Talk time";
+    payment_status: "وضعیت", "Status";
+    payment_ref: "شماره‌ی پیگیری", "Reference";
+    payment_date: "تاریخ", "Date";
+    payment_card: "کارت", "Card";
+    payment_paid: "پرداخت شد", "Paid";
+    payment_pending: "در انتظار تأیید", "Awaiting confirmation";
+    payment_failed: "ناموفق", "Failed";
+    payment_canceled: "لغو شد", "Canceled";
+    payment_success: "پرداخت موفق بود و اعتبار شما افزایش یافت.", "Payment received; your balance has been topped up.";
+    payment_pending_lead: "پرداخت هنوز تأیید نشده است. اگر پولی کسر شده باشد، تا چند دقیقه‌ی دیگر به اعتبارتان افزوده می‌شود.", "The payment is not confirmed yet. If money was taken, it will be credited within minutes.";
+    payment_failed_lead: "پرداخت انجام نشد و مبلغی کسر نشد.", "The payment did not go through; nothing was charged.";
+    payment_retry: "تلاش دوباره", "Try again";
+    payment_print: "چاپ رسید", "Print receipt";
+    test_gateway_title: "درگاه آزمایشی", "Test gateway";
+    test_gateway_lead: "این درگاه آزمایشی پل است. پرداخت را تأیید یا لغو کنید.", "This is Pol's test gateway. Approve or cancel the payment.";
+    test_gateway_pay: "پرداخت موفق", "Pay";
+    test_gateway_cancel: "لغو پرداخت", "Cancel";
     not_found_title: "پیدا نشد", "Not found";
     not_found_lead: "صفحه‌ای که می‌خواهید وجود ندارد یا به شما تعلق ندارد.", "The page does not exist or does not belong to you.";
     back_home: "بازگشت به صفحه‌ی اصلی", "Back to the home page";
@@ -218,6 +250,9 @@ texts! {
     err_choice: "یکی از گزینه‌ها را برگزینید.", "Choose one of the options.";
     err_already_member: "این شخص از قبل عضو تیم است.", "This person is already a member.";
     err_last_owner: "شرکت باید دست‌کم یک مالک داشته باشد.", "The company must keep at least one owner.";
+    err_not_a_number: "یک عدد بنویسید.", "Enter a whole number.";
+    err_amount_range: "مبلغ باید بین ۱۰٬۰۰۰ و ۵۰٬۰۰۰٬۰۰۰ تومان باشد.", "The amount must be between 10,000 and 50,000,000 Toman.";
+    err_gateway: "درگاه پرداخت در دسترس نیست؛ مبلغی کسر نشد. کمی بعد دوباره تلاش کنید.", "The payment gateway is unavailable; nothing was charged. Please try again shortly.";
     err_invalid: "برخی بخش‌ها را باید درست کنید.", "Please correct the highlighted fields.";
     err_credentials: "ایمیل یا رمز عبور درست نیست.", "Wrong e-mail or password.";
     err_throttled: "تلاش‌های ناموفق زیاد بود. لطفاً {n} دقیقه‌ی دیگر دوباره تلاش کنید.", "Too many failed attempts. Please try again in {n} minutes.";
@@ -231,6 +266,16 @@ texts! {
 }
 
 impl Texts {
+    /// The name of a payment status.
+    pub fn payment_status(&self, status: &str) -> &'static str {
+        match status {
+            "paid" => self.payment_paid,
+            "failed" => self.payment_failed,
+            "canceled" => self.payment_canceled,
+            _ => self.payment_pending,
+        }
+    }
+
     /// The name of a role.
     pub fn role(&self, role: Role) -> &'static str {
         match role {
@@ -259,6 +304,8 @@ impl Texts {
             Problem::InvalidChoice => self.err_choice,
             Problem::AlreadyMember => self.err_already_member,
             Problem::LastOwner => self.err_last_owner,
+            Problem::NotANumber => self.err_not_a_number,
+            Problem::AmountOutOfRange => self.err_amount_range,
         }
     }
 }
@@ -278,6 +325,7 @@ impl AppError {
             AppError::Forbidden => t.err_forbidden.into(),
             AppError::NotFound => t.err_not_found.into(),
             AppError::LinkInvalid => t.err_link.into(),
+            AppError::GatewayUnavailable => t.err_gateway.into(),
             AppError::Internal => t.err_internal.into(),
             AppError::Request(_) => t.err_request.into(),
         }

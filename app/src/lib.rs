@@ -21,7 +21,7 @@ use leptos_router::{path, SsrMode};
 use crate::api::{get_session, SessionView};
 use crate::error::AppError;
 use crate::i18n::Lang;
-use crate::pages::{auth, invite, landing, not_found::NotFound, panel, settings};
+use crate::pages::{auth, billing, invite, landing, not_found::NotFound, panel, settings};
 
 /// The language of the current request, for the `<html>` element rendered before the app.
 #[cfg(feature = "ssr")]
@@ -88,6 +88,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/verify-email") view=auth::VerifyEmail ssr=SsrMode::Async />
                     <Route path=path!("/invite") view=invite::Invite ssr=SsrMode::Async />
                     <Route path=path!("/dashboard") view=panel::Dashboard ssr=SsrMode::Async />
+                    <Route path=path!("/billing") view=billing::TopUp ssr=SsrMode::Async />
+                    <Route path=path!("/billing/payments") view=billing::Payments ssr=SsrMode::Async />
+                    <Route path=path!("/billing/payments/:id") view=billing::Payment ssr=SsrMode::Async />
+                    <Route path=path!("/pay/test/:authority") view=billing::TestGatewayPage ssr=SsrMode::Async />
                     <Route path=path!("/settings") view=settings::Profile ssr=SsrMode::Async />
                     <Route path=path!("/settings/profile") view=settings::Profile ssr=SsrMode::Async />
                     <Route path=path!("/settings/security") view=settings::Security ssr=SsrMode::Async />

@@ -6,10 +6,10 @@ use app::backend::session_store::Store;
 use app::backend::state::AppState;
 use app::{shell, App};
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{Query, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use leptos::prelude::provide_context;
@@ -45,6 +45,35 @@ async fn server_fn_status(req: Request, next: Next) -> Response {
     response
 }
 
+#[derive(serde::Deserialize)]
+struct CallbackQuery {
+    #[serde(rename = "Authority")]
+    authority: Option<String>,
+    #[serde(rename = "Status")]
+    status: Option<String>,
+}
+
+/// Where the payment gateway sends the payer back. Thin: the payments service decides, this
+/// only redirects to the payment's page.
+async fn payment_callback(
+    State(state): State<AppState>,
+    Query(query): Query<CallbackQuery>,
+) -> Response {
+    let Some(authority) = query.authority.filter(|a| !a.is_empty() && a.len() <= 100) else {
+        return (StatusCode::BAD_REQUEST, "missing Authority").into_response();
+    };
+    let ok = query.status.as_deref() == Some("OK");
+    match app::backend::payments::callback(&state, &authority, ok).await {
+        Ok((_, payment_id)) => {
+            Redirect::to(&format!("/billing/payments/{payment_id}")).into_response()
+        }
+        Err(app::error::AppError::NotFound) => {
+            (StatusCode::NOT_FOUND, "unknown payment").into_response()
+        }
+        Err(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response(),
+    }
+}
+
 /// Builds the router.
 pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
@@ -77,6 +106,7 @@ pub fn router(state: AppState) -> Router {
             "/api/{*fn_name}",
             get(server_fn_handler).post(server_fn_handler),
         )
+        .route("/payments/callback", get(payment_callback))
         .fallback(move |req: Request<Body>| not_found(req))
         .layer(middleware::from_fn(server_fn_status))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))

@@ -6,9 +6,11 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tower_sessions::ExpiredDeletion;
 
-use app::backend::config::Config;
+use app::backend::config::{Config, PaymentConfig};
 use app::backend::db::Db;
+use app::backend::gateway::{TestGateway, Zarinpal};
 use app::backend::mail::Mailer;
+use app::backend::payments::Gateways;
 use app::backend::session_store::Store;
 use app::backend::state::AppState;
 
@@ -41,6 +43,27 @@ fn leptos_options(config: &Config) -> LeptosOptions {
         .build()
 }
 
+/// The payment gateways the configuration asks for.
+fn gateways(config: &Config, db: &Db) -> anyhow::Result<Gateways> {
+    Ok(match &config.payment {
+        PaymentConfig::Test => {
+            let test = Arc::new(TestGateway::new(db.clone(), &config.public_url));
+            Gateways {
+                current: test.clone(),
+                test: Some(test),
+            }
+        }
+        PaymentConfig::Zarinpal {
+            base_url,
+            merchant_id,
+            timeout,
+        } => Gateways {
+            current: Arc::new(Zarinpal::new(base_url, merchant_id.clone(), *timeout)?),
+            test: None,
+        },
+    })
+}
+
 /// Connects to the database and applies migrations.
 pub async fn connect(config: &Config) -> anyhow::Result<Db> {
     let db = Db::connect(&config.database_url).await?;
@@ -53,9 +76,11 @@ pub async fn state(config: Config) -> anyhow::Result<AppState> {
     let db = connect(&config).await?;
     let mailer = Mailer::from_config(&config)?;
     let leptos_options = leptos_options(&config);
+    let gateways = Arc::new(gateways(&config, &db)?);
     Ok(AppState {
         db,
         mailer,
+        gateways,
         leptos_options,
         config: Arc::new(config),
     })
@@ -91,6 +116,7 @@ impl Application {
     /// Serves until SIGINT/SIGTERM.
     pub async fn run(self) -> anyhow::Result<()> {
         let store = Store::new(&self.state.db);
+        let reconciler = tokio::spawn(reconcile_payments(self.state.clone()));
         let cleanup =
             tokio::spawn(store.continuously_delete_expired(std::time::Duration::from_secs(3600)));
         tracing::info!(addr = %self.listener.local_addr()?, db = self.state.db.kind(), "serving the panel");
@@ -103,8 +129,22 @@ impl Application {
         .await
         .context("the HTTP server failed")?;
         cleanup.abort();
+        reconciler.abort();
         self.state.db.close().await;
         Ok(())
+    }
+}
+
+/// Every minute, re-verifies payments the payer's callback did not settle.
+async fn reconcile_payments(state: AppState) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        match app::backend::payments::reconcile(&state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(settled = n, "reconciled pending payments"),
+            Err(err) => tracing::warn!(error = %err, "payment reconciliation failed"),
+        }
     }
 }
 

@@ -46,6 +46,22 @@ pub enum MailTransport {
     Smtp(Secret),
 }
 
+/// How operators pay.
+#[derive(Debug, Clone)]
+pub enum PaymentConfig {
+    /// The built-in test gateway (a test double).
+    Test,
+    /// Zarinpal, REST v4.
+    Zarinpal {
+        /// The gateway's base URL (its sandbox, production or any compatible host).
+        base_url: String,
+        /// Merchant id.
+        merchant_id: Secret,
+        /// How long to wait for an answer.
+        timeout: std::time::Duration,
+    },
+}
+
 /// Everything the server reads from its environment.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -69,6 +85,8 @@ pub struct Config {
     pub trust_proxy: bool,
     /// Allow test doubles in production (for staging installs).
     pub allow_test_doubles: bool,
+    /// Payment gateway.
+    pub payment: PaymentConfig,
 }
 
 /// Reads settings from the environment first, then from the optional config file.
@@ -176,7 +194,30 @@ impl Config {
             Some(url) => MailTransport::Smtp(Secret::new(url)),
             None => MailTransport::Outbox(data_dir.join("outbox")),
         };
+        let payment =
+            match src.get("POL_PAYMENT").as_deref() {
+                None | Some("test") => PaymentConfig::Test,
+                Some("zarinpal") => PaymentConfig::Zarinpal {
+                    base_url: src
+                        .get("POL_ZARINPAL_BASE_URL")
+                        .context("POL_ZARINPAL_BASE_URL must be set with POL_PAYMENT=zarinpal")?
+                        .trim_end_matches('/')
+                        .to_owned(),
+                    merchant_id: Secret::new(src.get("POL_ZARINPAL_MERCHANT_ID").context(
+                        "POL_ZARINPAL_MERCHANT_ID must be set with POL_PAYMENT=zarinpal",
+                    )?),
+                    timeout: std::time::Duration::from_millis(
+                        src.get("POL_ZARINPAL_TIMEOUT_MS")
+                            .map(|v| v.parse::<u64>())
+                            .transpose()
+                            .context("POL_ZARINPAL_TIMEOUT_MS must be a number of milliseconds")?
+                            .unwrap_or(10_000),
+                    ),
+                },
+                Some(other) => bail!("POL_PAYMENT must be test or zarinpal, not {other:?}"),
+            };
         let config = Self {
+            payment,
             env,
             database_url,
             public_url,
@@ -202,6 +243,9 @@ impl Config {
         if matches!(self.mail, MailTransport::Outbox(_)) {
             bail!("production mode needs SMTP_URL: the file outbox is a test double (set POL_ALLOW_TEST_DOUBLES=true to allow it)");
         }
+        if matches!(self.payment, PaymentConfig::Test) {
+            bail!("production mode needs POL_PAYMENT=zarinpal: the test gateway is a test double (set POL_ALLOW_TEST_DOUBLES=true to allow it)");
+        }
         Ok(())
     }
 
@@ -222,6 +266,7 @@ impl Config {
             mail_from: "Pol <no-reply@pol.localhost>".into(),
             trust_proxy: false,
             allow_test_doubles: false,
+            payment: PaymentConfig::Test,
             data_dir,
         }
     }
@@ -264,11 +309,29 @@ mod tests {
     }
 
     #[test]
-    fn production_starts_with_a_secret_and_smtp() {
+    fn production_refuses_the_test_gateway() {
+        let secret = "s".repeat(40);
+        let err = Config::from_source(&source(&[
+            ("POL_ENV", "production"),
+            ("POL_SECRET", &secret),
+            ("SMTP_URL", "smtp://x"),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().contains("POL_PAYMENT"), "{err}");
+    }
+
+    #[test]
+    fn production_starts_with_a_secret_smtp_and_zarinpal() {
         let secret = "s".repeat(40);
         let config = Config::from_source(&source(&[
             ("POL_ENV", "production"),
             ("POL_SECRET", &secret),
+            ("POL_PAYMENT", "zarinpal"),
+            ("POL_ZARINPAL_BASE_URL", "https://gateway.example.com/"),
+            (
+                "POL_ZARINPAL_MERCHANT_ID",
+                "00000000-0000-0000-0000-000000000000",
+            ),
             ("SMTP_URL", "smtp://mail.example.com"),
             ("POL_PUBLIC_URL", "https://pol.example.com/"),
         ]))

@@ -17,6 +17,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Outgoing e-mail.
     pub mailer: Mailer,
+    /// Payment gateways.
+    pub gateways: Arc<super::payments::Gateways>,
     /// Leptos rendering options.
     pub leptos_options: LeptosOptions,
 }

@@ -1,6 +1,7 @@
 //! One module per area of the panel.
 
 pub mod auth;
+pub mod billing;
 pub mod invite;
 pub mod landing;
 pub mod not_found;

@@ -78,6 +78,11 @@ fn uuid_like() -> String {
 
 /// Starts the server on a fresh database and a fresh data directory.
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// Like [`spawn_app`], with a chance to change the configuration first.
+pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let (database_url, pg_database) = match backend {
         Backend::Sqlite => (format!("sqlite://{}/pol.db", dir.path().display()), None),
@@ -86,7 +91,8 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
             (url, Some(name))
         }
     };
-    let config = Config::for_tests(database_url, dir.path().to_path_buf());
+    let mut config = Config::for_tests(database_url, dir.path().to_path_buf());
+    configure(&mut config);
     let application = Application::build(config).await.expect("the server starts");
     let address = format!("http://127.0.0.1:{}", application.port());
     let state = application.state().clone();
@@ -259,6 +265,23 @@ impl TestApp {
             answer.body
         );
         answer
+    }
+
+    /// The tenant id of a company by name.
+    pub async fn tenant_id(&self, name: &str) -> i64 {
+        self.sql_i64(&format!(
+            "select tenant_id from tenant where name = '{name}'"
+        ))
+        .await
+    }
+
+    /// Available talk time of a tenant, in minutes.
+    pub async fn minutes(&self, tenant_id: i64) -> i64 {
+        app::backend::billing::balance(&self.state.db, tenant_id)
+            .await
+            .unwrap()
+            .available_seconds()
+            / 60
     }
 
     /// Signs in; returns the answer.

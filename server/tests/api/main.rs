@@ -7,5 +7,6 @@ mod accounts;
 mod billing;
 mod cli;
 mod helpers;
+mod payments;
 mod security;
 mod team;

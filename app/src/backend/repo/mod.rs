@@ -6,6 +6,7 @@ pub mod billing;
 pub mod email_tokens;
 pub mod invitations;
 pub mod memberships;
+pub mod payments;
 pub mod tenants;
 pub mod throttle;
 pub mod users;
