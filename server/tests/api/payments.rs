@@ -218,10 +218,14 @@ async fn another_tenants_payments_answer_not_found(app: TestApp) {
     );
 }
 
+/// A payment as the fake gateway knows it: amount in Rial, paid by the payer, verified by Pol.
+#[derive(Clone, Copy)]
+struct FakePayment(i64, bool, bool);
+
 /// A local Zarinpal that follows the v4 contract.
 #[derive(Clone, Default)]
 struct FakeZarinpal {
-    payments: Arc<Mutex<HashMap<String, (i64, bool, bool)>>>,
+    payments: Arc<Mutex<HashMap<String, FakePayment>>>,
     verify_delay_ms: Arc<AtomicU64>,
     verify_calls: Arc<AtomicU64>,
 }
@@ -260,7 +264,7 @@ async fn fake_request(State(fake): State<FakeZarinpal>, Json(body): Json<Value>)
     }
     let mut payments = fake.payments.lock().unwrap();
     let authority = format!("A{:035}", payments.len() + 1);
-    payments.insert(authority.clone(), (amount, false, false));
+    payments.insert(authority.clone(), FakePayment(amount, false, false));
     Json(
         json!({"data": {"code": 100, "message": "Success", "authority": authority, "fee_type": "Merchant", "fee": 100}, "errors": []}),
     )
