@@ -56,6 +56,8 @@ pub struct DashboardView {
     pub available_seconds: i64,
     /// What the unused talk time cost, in Rial.
     pub value_rial: i64,
+    /// Below the low-balance threshold.
+    pub low_balance: bool,
 }
 
 /// A member on the team page.
@@ -282,6 +284,8 @@ pub async fn get_dashboard() -> Result<DashboardView, AppError> {
             Ok(DashboardView {
                 available_seconds: summary.available_seconds,
                 value_rial: summary.value.rial(),
+                low_balance: summary.available_seconds
+                    < crate::backend::billing::LOW_BALANCE_SECONDS,
             })
         }
         .await,

@@ -147,7 +147,7 @@ pub fn PanelLayout(session: SessionView, user: UserView, children: Children) -> 
         <div class="panel">
             <nav class="sidenav" aria-label=t.nav_settings>
                 <A href="/dashboard">{t.nav_dashboard}</A>
-                <A href="/billing">{t.nav_top_up}</A>
+                <A href="/billing" exact=true>{t.nav_top_up}</A>
                 <A href="/billing/payments">{t.nav_payments}</A>
                 <span class="sidenav-heading">{t.nav_settings}</span>
                 <A href="/settings/profile">{t.nav_profile}</A>

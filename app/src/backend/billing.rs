@@ -9,6 +9,9 @@ use super::repo::billing::{self as repo, ChargeRow, NewEntry, NewLot};
 use crate::domain::billing::{billed_seconds, cost, grant_seconds};
 use crate::domain::Rial;
 
+/// Below this much talk time the dashboard warns (30 minutes).
+pub const LOW_BALANCE_SECONDS: i64 = 30 * 60;
+
 /// Billing increment used when a tenant has no lot to take one from.
 pub const DEFAULT_INCREMENT: i64 = 60;
 

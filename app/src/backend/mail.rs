@@ -177,4 +177,39 @@ pub mod templates {
             body: format!("{text}\n\n{link}\n\n{}\n", signature(lang)),
         }
     }
+
+    /// "Payment received": the receipt of a top-up.
+    pub fn receipt(
+        lang: Lang,
+        to: Email,
+        tenant: &str,
+        amount: crate::domain::Rial,
+        minutes: i64,
+        ref_id: &str,
+        link: &str,
+    ) -> Mail {
+        let (subject, body) = match lang {
+            Lang::Fa => (
+                format!("رسید پرداخت پل — {}", lang.num(ref_id)),
+                format!(
+                    "پرداخت شما برای «{tenant}» انجام شد.\n\nمبلغ: {}\nزمان مکالمه: {} دقیقه\nشماره‌ی پیگیری: {}\n\nرسید: {link}",
+                    amount.display_toman(lang),
+                    lang.int(minutes),
+                    lang.num(ref_id)
+                ),
+            ),
+            Lang::En => (
+                format!("Pol payment receipt — {ref_id}"),
+                format!(
+                    "Your payment for \"{tenant}\" went through.\n\nAmount: {}\nTalk time: {minutes} min\nReference: {ref_id}\n\nReceipt: {link}",
+                    amount.display_toman(lang)
+                ),
+            ),
+        };
+        Mail {
+            to,
+            subject,
+            body: format!("{body}\n\n{}\n", signature(lang)),
+        }
+    }
 }

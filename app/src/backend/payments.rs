@@ -218,8 +218,11 @@ async fn verify_and_credit(
                 };
                 billing::credit_in(&mut tx, payment.tenant_id, &credit).await?;
                 tracing::info!(payment_id = payment.payment_id, "payment credited");
+                tx.commit().await?;
+                send_receipt(state, payment, &verified.ref_id).await;
+            } else {
+                tx.commit().await?;
             }
-            tx.commit().await?;
             Ok(Outcome::Paid)
         }
         Err(GatewayError::Declined { code, message }) => {
@@ -242,6 +245,43 @@ async fn verify_and_credit(
             tx.commit().await?;
             Ok(Outcome::Pending)
         }
+    }
+}
+
+/// E-mails the receipt to whoever started the payment (failures are logged, not fatal: the
+/// receipt is always in the panel).
+async fn send_receipt(state: &AppState, payment: &repo::PaymentRow, ref_id: &str) {
+    let result = async {
+        let mut tx = state.db.read().await?;
+        let Some(user_id) = repo::payer(&mut tx.conn(), payment.payment_id).await? else {
+            return Ok(());
+        };
+        let Some(user) = super::repo::users::find(&mut tx.conn(), user_id).await? else {
+            return Ok(());
+        };
+        let tenant = super::repo::tenants::find(&mut tx.conn(), payment.tenant_id).await?;
+        drop(tx);
+        let lang = crate::i18n::Lang::from_code(&user.locale).unwrap_or_default();
+        let email = crate::domain::Email::parse(&user.email).map_err(|_| AppError::Internal)?;
+        let link = format!(
+            "{}/billing/payments/{}",
+            state.config.public_url, payment.payment_id
+        );
+        let tenant_name = tenant.map(|t| t.name).unwrap_or_default();
+        let mail = super::mail::templates::receipt(
+            lang,
+            email,
+            &tenant_name,
+            Rial::new(payment.amount_rial),
+            payment.seconds / 60,
+            ref_id,
+            &link,
+        );
+        state.mailer.send(mail).await?;
+        Ok::<(), AppError>(())
+    };
+    if let Err(err) = result.await {
+        tracing::warn!(payment_id = payment.payment_id, error = %err, "failed to send a receipt");
     }
 }
 

@@ -130,7 +130,7 @@ pub fn Payments() -> impl IntoView {
                                         <td>{Rial::new(p.amount_rial).display_toman(lang)}</td>
                                         <td>{format!("{} {}", lang.int(p.seconds / 60), t.minutes)}</td>
                                         <td>{status_badge(lang, &p.status)}</td>
-                                        <td dir="ltr">{p.ref_id.clone().map(|r| lang.num(r))}</td>
+                                        <td><bdi>{p.ref_id.clone().map(|r| lang.num(r))}</bdi></td>
                                     </tr>
                                 }).collect_view();
                                 view! {
@@ -158,8 +158,8 @@ fn receipt(lang: Lang, p: &PaymentView) -> impl IntoView {
             <dt>{t.payment_minutes}</dt><dd>{format!("{} {}", lang.int(p.seconds / 60), t.minutes)}</dd>
             <dt>{t.price_rate}</dt><dd>{Rial::new(p.rate_rial_per_minute).display_toman(lang)}</dd>
             <dt>{t.payment_status}</dt><dd>{status_badge(lang, &p.status)}</dd>
-            <dt>{t.payment_ref}</dt><dd dir="ltr" data-testid="ref-id">{p.ref_id.clone().map(|r| lang.num(r)).unwrap_or_else(|| "—".into())}</dd>
-            <dt>{t.payment_card}</dt><dd dir="ltr">{p.card_pan.clone().unwrap_or_else(|| "—".into())}</dd>
+            <dt>{t.payment_ref}</dt><dd data-testid="ref-id"><bdi>{p.ref_id.clone().map(|r| lang.num(r)).unwrap_or_else(|| "—".into())}</bdi></dd>
+            <dt>{t.payment_card}</dt><dd><bdi dir="ltr">{p.card_pan.clone().unwrap_or_else(|| "—".into())}</bdi></dd>
             <dt>{t.payment_date}</dt><dd>{lang.datetime(p.created_at)}</dd>
         </dl>
     }

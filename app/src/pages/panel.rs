@@ -1,6 +1,7 @@
 //! The dashboard.
 
 use leptos::prelude::*;
+use leptos_router::components::A;
 
 use super::query_flag;
 use crate::api::{get_dashboard, SessionView, UserView};
@@ -39,6 +40,11 @@ pub fn Dashboard() -> impl IntoView {
                         {move || Suspend::new(async move {
                             match numbers.await {
                                 Ok(n) => view! {
+                                    {n.low_balance.then(|| view! {
+                                        <p class="alert warning low-balance" data-testid="low-balance">
+                                            {t.low_balance}" "<A href="/billing">{t.nav_top_up}</A>
+                                        </p>
+                                    })}
                                     <div class="stat">
                                         <span class="stat-label">{t.balance}</span>
                                         <span class="stat-value" data-testid="balance-minutes">{format!("{} {}", lang.int(n.available_seconds / 60), t.minutes)}</span>

@@ -70,6 +70,7 @@ async fn buying_each_package_with_the_test_gateway_credits_each_once(app: TestAp
     app.sign_up(&browser, "Package Taxi", "packages@example.com")
         .await;
     let tenant = app.tenant_id("Package Taxi").await;
+    assert!(browser.get("/dashboard").await.body.contains("low-balance"), "no credit: warned");
     let mut expected = 0;
     for (toman, minutes) in [
         ("10000", 40),

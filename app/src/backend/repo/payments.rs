@@ -148,6 +148,13 @@ pub async fn count_attempt(conn: &mut Conn<'_>, payment_id: i64, now: i64) -> sq
     on_conn!(conn, c => sqlx::query(sql).bind(payment_id).bind(now).execute(&mut **c).await.map(|_| ()))
 }
 
+/// Who started a payment.
+pub async fn payer(conn: &mut Conn<'_>, payment_id: i64) -> sqlx::Result<Option<i64>> {
+    let sql = "select created_by_user_id from payment where payment_id = $1";
+    let row: Option<Option<i64>> = on_conn!(conn, c => sqlx::query_scalar(sql).bind(payment_id).fetch_optional(&mut **c).await)?;
+    Ok(row.flatten())
+}
+
 /// A test gateway charge.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TestChargeRow {
