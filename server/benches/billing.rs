@@ -26,18 +26,26 @@ async fn setup(kind: &str) -> Option<Setup> {
         "sqlite" => format!("sqlite://{}/bench.db", dir.path().display()),
         _ => {
             use sqlx::Connection;
-            let admin = std::env::var("POL_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+            let admin = std::env::var("POL_TEST_POSTGRES_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
             let mut conn = sqlx::PgConnection::connect(&admin).await.ok()?;
             let name = format!("pol_bench_{}", std::process::id());
-            let _ = sqlx::query(&format!("drop database if exists {name} with (force)")).execute(&mut conn).await;
-            sqlx::query(&format!("create database {name}")).execute(&mut conn).await.ok()?;
+            let _ = sqlx::query(&format!("drop database if exists {name} with (force)"))
+                .execute(&mut conn)
+                .await;
+            sqlx::query(&format!("create database {name}"))
+                .execute(&mut conn)
+                .await
+                .ok()?;
             format!("{}/{name}", &admin[..admin.rfind('/')?])
         }
     };
     let db = Db::connect(&url).await.ok()?;
     db.migrate().await.ok()?;
     let mut tx = db.begin().await.ok()?;
-    let tenant = app::backend::repo::tenants::insert(&mut tx.conn(), "Bench Taxi", 0).await.ok()?;
+    let tenant = app::backend::repo::tenants::insert(&mut tx.conn(), "Bench Taxi", 0)
+        .await
+        .ok()?;
     tx.commit().await.ok()?;
     let credit = Credit {
         seconds: 1_000_000_000,
@@ -50,11 +58,19 @@ async fn setup(kind: &str) -> Option<Setup> {
         reason: "bench",
     };
     billing::credit(&db, tenant, &credit).await.ok()?;
-    Some(Setup { db, tenant, _dir: dir })
+    Some(Setup {
+        db,
+        tenant,
+        _dir: dir,
+    })
 }
 
 fn bench(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
     let mut group = c.benchmark_group("hold_and_settle");
     for kind in ["sqlite", "postgres"] {
         let Some(s) = rt.block_on(setup(kind)) else {
@@ -83,7 +99,8 @@ fn bench(c: &mut Criterion) {
                             let (db, counter) = (db.clone(), counter.clone());
                             tokio::spawn(async move {
                                 let call = format!("c{}", counter.fetch_add(1, Ordering::Relaxed));
-                                let hold = billing::hold(&db, tenant, 300, &call).await.expect("hold");
+                                let hold =
+                                    billing::hold(&db, tenant, 300, &call).await.expect("hold");
                                 billing::settle(&db, &hold, 95).await.expect("settle");
                             })
                         })

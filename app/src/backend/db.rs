@@ -9,16 +9,22 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
 
+/// Serialises SQLite writers inside this process. SQLite allows one writer at a time; without
+/// this, concurrent `begin immediate`s spin in SQLite's busy handler (sleeping up to 100 ms a
+/// try) instead of waiting their turn in a fair queue.
+pub type WriteLock = Arc<tokio::sync::Mutex<()>>;
+
 /// A connection pool to one of the supported databases.
 #[derive(Clone, Debug)]
 pub enum Db {
     /// The embedded default.
-    Sqlite(SqlitePool),
+    Sqlite(SqlitePool, WriteLock),
     /// For installations with several `pol` processes.
     Postgres(PgPool),
 }
@@ -33,8 +39,11 @@ pub enum Conn<'a> {
 
 /// A transaction on either database.
 pub enum Tx {
-    /// SQLite, begun with `begin immediate` so concurrent writers queue instead of failing.
-    Sqlite(Transaction<'static, Sqlite>),
+    /// SQLite, begun with `begin immediate` while holding the process's write lock.
+    Sqlite(
+        Transaction<'static, Sqlite>,
+        Option<tokio::sync::OwnedMutexGuard<()>>,
+    ),
     /// PostgreSQL.
     Postgres(Transaction<'static, Postgres>),
 }
@@ -91,7 +100,7 @@ impl Db {
                 .connect_with(options)
                 .await
                 .context("failed to open the SQLite database")?;
-            Ok(Self::Sqlite(pool))
+            Ok(Self::Sqlite(pool, Arc::new(tokio::sync::Mutex::new(()))))
         } else {
             anyhow::bail!("DATABASE_URL must start with sqlite:// or postgres://")
         }
@@ -100,7 +109,7 @@ impl Db {
     /// Applies pending migrations, ours and the session store's.
     pub async fn migrate(&self) -> anyhow::Result<()> {
         match self {
-            Db::Sqlite(pool) => {
+            Db::Sqlite(pool, _) => {
                 SQLITE_MIGRATIONS
                     .run(pool)
                     .await
@@ -127,7 +136,10 @@ impl Db {
     /// Begins a transaction; on SQLite it takes the write lock at once.
     pub async fn begin(&self) -> sqlx::Result<Tx> {
         Ok(match self {
-            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("begin immediate").await?),
+            Db::Sqlite(pool, lock) => {
+                let guard = lock.clone().lock_owned().await;
+                Tx::Sqlite(pool.begin_with("begin immediate").await?, Some(guard))
+            }
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }
@@ -135,7 +147,7 @@ impl Db {
     /// Begins a read-only unit of work (a plain transaction; cheap on both databases).
     pub async fn read(&self) -> sqlx::Result<Tx> {
         Ok(match self {
-            Db::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Db::Sqlite(pool, _) => Tx::Sqlite(pool.begin().await?, None),
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
         })
     }
@@ -143,7 +155,7 @@ impl Db {
     /// Closes the pool.
     pub async fn close(&self) {
         match self {
-            Db::Sqlite(pool) => pool.close().await,
+            Db::Sqlite(pool, _) => pool.close().await,
             Db::Postgres(pool) => pool.close().await,
         }
     }
@@ -151,7 +163,7 @@ impl Db {
     /// Which database this is, for logs.
     pub fn kind(&self) -> &'static str {
         match self {
-            Db::Sqlite(_) => "sqlite",
+            Db::Sqlite(..) => "sqlite",
             Db::Postgres(_) => "postgres",
         }
     }
@@ -161,7 +173,7 @@ impl Tx {
     /// The connection inside the transaction, for repo functions.
     pub fn conn(&mut self) -> Conn<'_> {
         match self {
-            Tx::Sqlite(tx) => Conn::Sqlite(tx),
+            Tx::Sqlite(tx, _) => Conn::Sqlite(tx),
             Tx::Postgres(tx) => Conn::Postgres(tx),
         }
     }
@@ -169,7 +181,7 @@ impl Tx {
     /// Commits.
     pub async fn commit(self) -> sqlx::Result<()> {
         match self {
-            Tx::Sqlite(tx) => tx.commit().await,
+            Tx::Sqlite(tx, _) => tx.commit().await,
             Tx::Postgres(tx) => tx.commit().await,
         }
     }

@@ -20,7 +20,7 @@ impl Store {
     /// The store that goes with `db`.
     pub fn new(db: &Db) -> Self {
         match db {
-            Db::Sqlite(pool) => Store::Sqlite(SqliteStore::new(pool.clone())),
+            Db::Sqlite(pool, _) => Store::Sqlite(SqliteStore::new(pool.clone())),
             Db::Postgres(pool) => Store::Postgres(PostgresStore::new(pool.clone())),
         }
     }

@@ -323,7 +323,7 @@ impl TestApp {
     /// Runs a statement against the app's database (to age tokens, count rows…).
     pub async fn sql_i64(&self, sql: &str) -> i64 {
         match &self.state.db {
-            app::backend::db::Db::Sqlite(pool) => {
+            app::backend::db::Db::Sqlite(pool, _) => {
                 sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
             }
             app::backend::db::Db::Postgres(pool) => {
@@ -334,7 +334,7 @@ impl TestApp {
 
     pub async fn sql_exec(&self, sql: &str) {
         match &self.state.db {
-            app::backend::db::Db::Sqlite(pool) => {
+            app::backend::db::Db::Sqlite(pool, _) => {
                 sqlx::query(sql).execute(pool).await.map(|_| ()).unwrap()
             }
             app::backend::db::Db::Postgres(pool) => {

@@ -70,7 +70,10 @@ async fn buying_each_package_with_the_test_gateway_credits_each_once(app: TestAp
     app.sign_up(&browser, "Package Taxi", "packages@example.com")
         .await;
     let tenant = app.tenant_id("Package Taxi").await;
-    assert!(browser.get("/dashboard").await.body.contains("low-balance"), "no credit: warned");
+    assert!(
+        browser.get("/dashboard").await.body.contains("low-balance"),
+        "no credit: warned"
+    );
     let mut expected = 0;
     for (toman, minutes) in [
         ("10000", 40),
@@ -445,7 +448,7 @@ async fn zarinpal_amount_mismatch_is_refused(backend: Backend) {
         .await;
     assert_eq!(app.minutes(tenant).await, 0);
     let failure = match &app.state.db {
-        app::backend::db::Db::Sqlite(pool) => {
+        app::backend::db::Db::Sqlite(pool, _) => {
             sqlx::query_scalar::<_, String>("select failure from payment")
                 .fetch_one(pool)
                 .await
