@@ -15,6 +15,7 @@ use axum::Router;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
 use sha2::{Digest, Sha512};
+use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -115,9 +116,16 @@ pub fn router(state: AppState) -> Router {
 
     let site_root = std::path::PathBuf::from(options.site_root.as_ref());
     Router::new()
+        // Pre-compressed files (scripts/build-site.sh writes .gz) are served as they are; anything
+        // else, such as cargo-leptos output, is compressed on the fly.
         .nest_service(
             "/pkg",
-            ServeDir::new(site_root.join(options.site_pkg_dir.as_ref())).precompressed_gzip(),
+            tower::ServiceBuilder::new()
+                .layer(CompressionLayer::new())
+                .service(
+                    ServeDir::new(site_root.join(options.site_pkg_dir.as_ref()))
+                        .precompressed_gzip(),
+                ),
         )
         .nest_service("/fonts", ServeDir::new(site_root.join("fonts")))
         .route(
