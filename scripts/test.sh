@@ -24,9 +24,10 @@ cargo fmt --all -- --check
 log "cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 log "unit and integration tests (SQLite and PostgreSQL)"
-cargo test --workspace
+# Bounded so a stuck test fails the run instead of eating CI's whole budget.
+timeout 2400 cargo test --workspace
 
 log "building the site for the browser tests"
 scripts/build-site.sh debug
 log "browser tests (headless Chromium)"
-(cd end2end && POL_BIN="$TARGET_DIR/debug/pol" LEPTOS_SITE_ROOT="$SITE_ROOT" npm test)
+(cd end2end && POL_BIN="$TARGET_DIR/debug/pol" LEPTOS_SITE_ROOT="$SITE_ROOT" timeout 900 npm test)
