@@ -231,6 +231,43 @@ mod edge {
         Ok((ctx, state()?))
     }
 
+    /// The signed-in platform admin; anyone else is told the page does not exist.
+    pub fn admin(ctx: &Ctx) -> Result<&crate::backend::context::CurrentUser, AppError> {
+        match &ctx.user {
+            Some(user) if user.user.is_platform_admin => Ok(user),
+            _ => Err(AppError::NotFound),
+        }
+    }
+
+    /// A whole number typed by a person (Persian digits, separators, a leading minus).
+    pub fn parse_number(
+        errors: &mut crate::error::FormErrors,
+        field: &str,
+        value: &str,
+    ) -> Option<i64> {
+        use crate::error::Problem;
+        errors.keep(field, value.trim());
+        let cleaned: String = crate::domain::digits::normalize_digits(value)
+            .chars()
+            .filter(|c| !matches!(c, ',' | '٬' | ' ' | '_'))
+            .map(|c| if c == '−' { '-' } else { c })
+            .collect();
+        match cleaned.parse::<i64>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                errors.add(
+                    field,
+                    if cleaned.is_empty() {
+                        Problem::Required
+                    } else {
+                        Problem::NotANumber
+                    },
+                );
+                None
+            }
+        }
+    }
+
     pub fn parse_id(id: &str) -> Result<i64, AppError> {
         id.trim().parse().map_err(|_| AppError::NotFound)
     }
@@ -984,6 +1021,190 @@ pub async fn test_gateway_decide(
                 "/payments/callback?Authority={}&Status={status}",
                 crate::components::url_encode(&authority)
             ));
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// A tenant on the platform admin's page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdminTenantView {
+    /// Tenant id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Available seconds.
+    pub available_seconds: i64,
+    /// Seconds held by calls in progress.
+    pub held_seconds: i64,
+    /// Signed up at (Unix ms).
+    pub created_at: i64,
+}
+
+/// Every tenant with its balance (platform admins only).
+#[server(endpoint = "admin_tenants")]
+pub async fn admin_tenants() -> Result<Vec<AdminTenantView>, AppError> {
+    edge::finish(
+        async {
+            let ctx = edge::ctx()?;
+            edge::admin(&ctx)?;
+            let state = edge::state()?;
+            let mut tx = state.db.read().await?;
+            let rows =
+                crate::backend::repo::billing::tenants_with_balance(&mut tx.conn(), 500).await?;
+            Ok(rows
+                .into_iter()
+                .map(|r| AdminTenantView {
+                    id: r.tenant_id,
+                    name: r.name,
+                    available_seconds: r.seconds_total - r.seconds_held,
+                    held_seconds: r.seconds_held,
+                    created_at: r.created_at,
+                })
+                .collect())
+        }
+        .await,
+    )
+}
+
+/// Credits (positive minutes) or debits (negative) a tenant, with a required reason.
+#[server(endpoint = "admin_adjust")]
+pub async fn admin_adjust(
+    csrf: String,
+    tenant_id: String,
+    minutes: String,
+    reason: String,
+) -> Result<(), AppError> {
+    use crate::backend::billing::{admin_credit, admin_debit, BillingError};
+    use crate::error::{FormErrors, Problem};
+    edge::finish(
+        async {
+            let (ctx, state) = edge::checked(&csrf)?;
+            let admin = edge::admin(&ctx)?;
+            let tenant_id = edge::parse_id(&tenant_id)?;
+            let mut errors = FormErrors::default();
+            let minutes = edge::parse_number(&mut errors, "minutes", &minutes);
+            errors.keep("reason", reason.trim());
+            if reason.trim().is_empty() {
+                errors.add("reason", Problem::Required);
+            } else if reason.chars().count() > 500 {
+                errors.add("reason", Problem::TooLong);
+            }
+            match minutes {
+                Some(0) => errors.add("minutes", Problem::Required),
+                Some(m) if m.abs() > 1_000_000 => errors.add("minutes", Problem::AmountOutOfRange),
+                _ => {}
+            }
+            let Some(minutes) = minutes else {
+                return Err(AppError::Invalid(errors));
+            };
+            errors.clone().into_result()?;
+            let mut tx = state.db.read().await?;
+            crate::backend::repo::tenants::find(&mut tx.conn(), tenant_id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            drop(tx);
+            let who = Some(admin.user.user_id);
+            let result = if minutes > 0 {
+                admin_credit(&state.db, tenant_id, minutes * 60, &reason, who)
+                    .await
+                    .map(|_| ())
+            } else {
+                admin_debit(&state.db, tenant_id, -minutes * 60, &reason, who).await
+            };
+            match result {
+                Ok(()) => {}
+                Err(BillingError::InsufficientCredit { .. }) => {
+                    errors.add("minutes", Problem::ExceedsBalance);
+                    return Err(AppError::Invalid(errors));
+                }
+                Err(other) => return Err(other.into()),
+            }
+            leptos_axum::redirect("/admin?adjusted=1");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Tiers in force (platform admins only).
+#[server(endpoint = "admin_tiers")]
+pub async fn admin_tiers() -> Result<Vec<TierView>, AppError> {
+    edge::finish(
+        async {
+            let ctx = edge::ctx()?;
+            edge::admin(&ctx)?;
+            let state = edge::state()?;
+            let mut tx = state.db.read().await?;
+            let tiers =
+                crate::backend::repo::billing::tiers(&mut tx.conn(), crate::backend::now_ms())
+                    .await?;
+            Ok(tiers
+                .into_iter()
+                .map(|t| TierView {
+                    min_amount_rial: t.min_amount_rial,
+                    rate_rial_per_minute: t.rate_rial_per_minute,
+                })
+                .collect())
+        }
+        .await,
+    )
+}
+
+/// Adds a tier effective now; it replaces the tier with the same threshold for new top-ups only.
+#[server(endpoint = "admin_add_tier")]
+pub async fn admin_add_tier(
+    csrf: String,
+    min_amount: String,
+    rate: String,
+    increment: String,
+) -> Result<(), AppError> {
+    use crate::error::{FormErrors, Problem};
+    edge::finish(
+        async {
+            let (ctx, state) = edge::checked(&csrf)?;
+            let admin = edge::admin(&ctx)?;
+            let mut errors = FormErrors::default();
+            let min_amount = edge::parse_number(&mut errors, "min_amount", &min_amount);
+            let rate = edge::parse_number(&mut errors, "rate", &rate);
+            let increment = edge::parse_number(&mut errors, "increment", &increment);
+            if min_amount.is_some_and(|m| !(0..=50_000_000).contains(&m)) {
+                errors.add("min_amount", Problem::AmountOutOfRange);
+            }
+            if rate.is_some_and(|r| !(1..=1_000_000).contains(&r)) {
+                errors.add("rate", Problem::AmountOutOfRange);
+            }
+            if increment.is_some_and(|i| !(1..=3600).contains(&i)) {
+                errors.add("increment", Problem::AmountOutOfRange);
+            }
+            let (Some(min_amount), Some(rate), Some(increment)) = (min_amount, rate, increment)
+            else {
+                return Err(AppError::Invalid(errors));
+            };
+            errors.into_result()?;
+            let now = crate::backend::now_ms();
+            let mut tx = state.db.begin().await?;
+            crate::backend::repo::billing::insert_tier(
+                &mut tx.conn(),
+                min_amount * 10,
+                rate * 10,
+                increment,
+                now,
+                now,
+            )
+            .await?;
+            crate::backend::repo::audit::record(
+                &mut tx.conn(),
+                None,
+                Some(admin.user.user_id),
+                "billing.tier_added",
+                &format!("from {min_amount} T: {rate} T/min, {increment} s"),
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            leptos_axum::redirect("/admin/tariffs?saved=1");
             Ok(())
         }
         .await,

@@ -154,6 +154,11 @@ pub fn PanelLayout(session: SessionView, user: UserView, children: Children) -> 
                 <A href="/settings/security">{t.nav_security}</A>
                 <A href="/settings/team">{t.nav_team}</A>
                 <A href="/settings/companies">{t.nav_companies}</A>
+                {user.platform_admin.then(|| view! {
+                    <span class="sidenav-heading">{t.nav_admin}</span>
+                    <A href="/admin" exact=true>{t.admin_title}</A>
+                    <A href="/admin/tariffs">{t.admin_tariffs}</A>
+                })}
             </nav>
             <main class="content">{children()}</main>
         </div>

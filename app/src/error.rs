@@ -34,6 +34,8 @@ pub enum Problem {
     NotANumber,
     /// A top-up outside the allowed range.
     AmountOutOfRange,
+    /// More than the tenant has available.
+    ExceedsBalance,
 }
 
 /// A problem attached to a form field by name.

@@ -251,6 +251,21 @@ texts! {
     err_choice: "یکی از گزینه‌ها را برگزینید.", "Choose one of the options.";
     err_already_member: "این شخص از قبل عضو تیم است.", "This person is already a member.";
     err_last_owner: "شرکت باید دست‌کم یک مالک داشته باشد.", "The company must keep at least one owner.";
+    err_exceeds_balance: "بیش از اعتبار در دسترس این شرکت است.", "More than this company has available.";
+    nav_admin: "مدیریت سامانه", "Platform admin";
+    admin_title: "شرکت‌ها و اعتبار", "Companies and credit";
+    admin_tariffs: "تعرفه‌ها", "Tariffs";
+    admin_adjust: "اصلاح دستی اعتبار", "Manual adjustment";
+    admin_minutes: "دقیقه (منفی برای کسر)", "Minutes (negative to debit)";
+    admin_reason: "دلیل", "Reason";
+    admin_apply: "ثبت", "Apply";
+    admin_adjusted: "اعتبار اصلاح شد و در دفتر ثبت شد.", "Adjusted and recorded in the ledger.";
+    admin_tier_min: "از مبلغ (تومان)", "From amount (Toman)";
+    admin_tier_rate: "نرخ هر دقیقه (تومان)", "Rate per minute (Toman)";
+    admin_tier_increment: "واحد صورت‌حساب (ثانیه)", "Billing increment (seconds)";
+    admin_tier_add: "افزودن تعرفه از همین لحظه", "Add a tier, effective now";
+    admin_tier_note: "پرداخت‌های پیشین با نرخ خودشان می‌مانند.", "Earlier payments keep the rate they were sold at.";
+    admin_held: "در حال استفاده", "In calls";
     err_not_a_number: "یک عدد بنویسید.", "Enter a whole number.";
     err_amount_range: "مبلغ باید بین ۱۰٬۰۰۰ و ۵۰٬۰۰۰٬۰۰۰ تومان باشد.", "The amount must be between 10,000 and 50,000,000 Toman.";
     err_gateway: "درگاه پرداخت در دسترس نیست؛ مبلغی کسر نشد. کمی بعد دوباره تلاش کنید.", "The payment gateway is unavailable; nothing was charged. Please try again shortly.";
@@ -307,6 +322,7 @@ impl Texts {
             Problem::LastOwner => self.err_last_owner,
             Problem::NotANumber => self.err_not_a_number,
             Problem::AmountOutOfRange => self.err_amount_range,
+            Problem::ExceedsBalance => self.err_exceeds_balance,
         }
     }
 }

@@ -21,7 +21,7 @@ use leptos_router::{path, SsrMode};
 use crate::api::{get_session, SessionView};
 use crate::error::AppError;
 use crate::i18n::Lang;
-use crate::pages::{auth, billing, invite, landing, not_found::NotFound, panel, settings};
+use crate::pages::{admin, auth, billing, invite, landing, not_found::NotFound, panel, settings};
 
 /// The language of the current request, for the `<html>` element rendered before the app.
 #[cfg(feature = "ssr")]
@@ -88,6 +88,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/verify-email") view=auth::VerifyEmail ssr=SsrMode::Async />
                     <Route path=path!("/invite") view=invite::Invite ssr=SsrMode::Async />
                     <Route path=path!("/dashboard") view=panel::Dashboard ssr=SsrMode::Async />
+                    <Route path=path!("/admin") view=admin::AdminTenants ssr=SsrMode::Async />
+                    <Route path=path!("/admin/tariffs") view=admin::AdminTariffs ssr=SsrMode::Async />
                     <Route path=path!("/billing") view=billing::TopUp ssr=SsrMode::Async />
                     <Route path=path!("/billing/payments") view=billing::Payments ssr=SsrMode::Async />
                     <Route path=path!("/billing/payments/:id") view=billing::Payment ssr=SsrMode::Async />

@@ -442,6 +442,66 @@ pub async fn admin_credit(
     Ok(lot_id)
 }
 
+/// A platform admin's manual debit: takes talk time away, oldest lot first, never below what is
+/// available (time reserved by calls in progress stays theirs). Ledger and audit log record why.
+pub async fn admin_debit(
+    db: &Db,
+    tenant_id: i64,
+    seconds: i64,
+    reason: &str,
+    admin_user_id: Option<i64>,
+) -> Result<(), BillingError> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(BillingError::ReasonRequired);
+    }
+    if seconds <= 0 {
+        return Err(BillingError::InvalidAmount);
+    }
+    let now = now_ms();
+    let mut tx = db.begin().await?;
+    let available = current(&mut tx, tenant_id).await?.available_seconds();
+    if seconds > available {
+        return Err(BillingError::InsufficientCredit {
+            available_seconds: available.max(0),
+        });
+    }
+    let mut remaining = seconds;
+    for lot in repo::open_lots(&mut tx.conn(), tenant_id).await? {
+        if remaining == 0 {
+            break;
+        }
+        let take = remaining.min(lot.seconds_left);
+        if !repo::consume_lot(&mut tx.conn(), lot.credit_lot_id, take).await? {
+            return Err(BillingError::Database(sqlx::Error::RowNotFound));
+        }
+        remaining -= take;
+    }
+    let after = repo::adjust(&mut tx.conn(), tenant_id, -seconds, 0, now).await?;
+    let entry = NewEntry {
+        tenant_id,
+        kind: "adjustment",
+        seconds_delta: -seconds,
+        amount_rial: 0,
+        balance_after: after.seconds_total - after.seconds_held,
+        credit_hold_id: None,
+        credit_lot_id: None,
+        reason,
+    };
+    repo::insert_entry(&mut tx.conn(), &entry, now).await?;
+    super::repo::audit::record(
+        &mut tx.conn(),
+        Some(tenant_id),
+        admin_user_id,
+        "billing.admin_debit",
+        &format!("{seconds} s: {reason}"),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// The tenant's ledger replayed: the sum of every movement, which must equal the stored
 /// available balance.
 pub async fn replay(db: &Db, tenant_id: i64) -> Result<(i64, Vec<repo::LedgerRow>), BillingError> {

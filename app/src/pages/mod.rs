@@ -1,5 +1,6 @@
 //! One module per area of the panel.
 
+pub mod admin;
 pub mod auth;
 pub mod billing;
 pub mod invite;

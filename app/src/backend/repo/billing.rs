@@ -278,3 +278,41 @@ pub async fn tiers(conn: &mut Conn<'_>, at: i64) -> sqlx::Result<Vec<TierRow>> {
                order by t.min_amount_rial";
     on_conn!(conn, c => sqlx::query_as(sql).bind(at).fetch_all(&mut **c).await)
 }
+
+/// Adds a tier in force from `effective_from`; earlier payments keep the rate they were sold at.
+pub async fn insert_tier(
+    conn: &mut Conn<'_>,
+    min_amount_rial: i64,
+    rate_rial_per_minute: i64,
+    increment_seconds: i64,
+    effective_from: i64,
+    now: i64,
+) -> sqlx::Result<i64> {
+    let sql = "insert into tariff_tier (min_amount_rial, rate_rial_per_minute, increment_seconds, effective_from, created_at) values ($1, $2, $3, $4, $5) returning tariff_tier_id";
+    on_conn!(conn, c => sqlx::query_scalar(sql).bind(min_amount_rial).bind(rate_rial_per_minute).bind(increment_seconds).bind(effective_from).bind(now).fetch_one(&mut **c).await)
+}
+
+/// A tenant with its balance, for the platform admin.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TenantBalanceRow {
+    /// Tenant.
+    pub tenant_id: i64,
+    /// Name.
+    pub name: String,
+    /// Σ seconds in lots.
+    pub seconds_total: i64,
+    /// Σ seconds held.
+    pub seconds_held: i64,
+    /// Created at.
+    pub created_at: i64,
+}
+
+/// Every tenant with its balance, newest first.
+pub async fn tenants_with_balance(
+    conn: &mut Conn<'_>,
+    limit: i64,
+) -> sqlx::Result<Vec<TenantBalanceRow>> {
+    let sql = "select t.tenant_id, t.name, coalesce(b.seconds_total, 0) as seconds_total, coalesce(b.seconds_held, 0) as seconds_held, t.created_at \
+               from tenant t left join tenant_balance b on b.tenant_id = t.tenant_id order by t.tenant_id desc limit $1";
+    on_conn!(conn, c => sqlx::query_as(sql).bind(limit).fetch_all(&mut **c).await)
+}
