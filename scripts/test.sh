@@ -24,8 +24,10 @@ cargo fmt --all -- --check
 log "cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 log "unit and integration tests (SQLite and PostgreSQL)"
-# Bounded so a stuck test fails the run instead of eating CI's whole budget.
-timeout 2400 cargo test --workspace
+# Bounded so a stuck test fails the run instead of eating CI's whole budget. One test at a
+# time: each integration test runs its own server and runtime, and several servers sharing
+# process-wide framework state have (rarely) stalled a request.
+timeout 2400 cargo test --workspace -- --test-threads=1
 
 log "building the site for the browser tests"
 scripts/build-site.sh debug

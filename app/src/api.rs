@@ -321,8 +321,7 @@ pub async fn get_dashboard() -> Result<DashboardView, AppError> {
             Ok(DashboardView {
                 available_seconds: summary.available_seconds,
                 value_rial: summary.value.rial(),
-                low_balance: summary.available_seconds
-                    < crate::backend::billing::LOW_BALANCE_SECONDS,
+                low_balance: summary.available_seconds < summary.low_balance_seconds,
             })
         }
         .await,
@@ -1109,12 +1108,16 @@ pub async fn admin_adjust(
             let result = if minutes > 0 {
                 admin_credit(&state.db, tenant_id, minutes * 60, &reason, who)
                     .await
-                    .map(|_| ())
+                    .map(|_| false)
             } else {
                 admin_debit(&state.db, tenant_id, -minutes * 60, &reason, who).await
             };
             match result {
-                Ok(()) => {}
+                Ok(crossed) => {
+                    if crossed {
+                        crate::backend::accounts::warn_low_balance(&state, tenant_id).await;
+                    }
+                }
                 Err(BillingError::InsufficientCredit { .. }) => {
                     errors.add("minutes", Problem::ExceedsBalance);
                     return Err(AppError::Invalid(errors));

@@ -786,6 +786,43 @@ pub async fn remove_member(
     Ok(())
 }
 
+/// E-mails the tenant's owners that talk time is running low (once per crossing; the caller
+/// knows it crossed). Failures are logged: the dashboard shows the warning too.
+pub async fn warn_low_balance(state: &AppState, tenant_id: i64) {
+    let result = async {
+        let members = members(state, tenant_id).await?;
+        let summary = super::billing::summary(&state.db, tenant_id).await?;
+        let mut tx = state.db.read().await?;
+        let tenant = tenants::find(&mut tx.conn(), tenant_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        drop(tx);
+        for owner in members.iter().filter(|m| m.role == "owner") {
+            let Some(user) = ({
+                let mut tx = state.db.read().await?;
+                users::find(&mut tx.conn(), owner.user_id).await?
+            }) else {
+                continue;
+            };
+            let lang = Lang::from_code(&user.locale).unwrap_or_default();
+            let email = Email::parse(&user.email).map_err(|_| AppError::Internal)?;
+            let link = format!("{}/billing", state.config.public_url);
+            let mail = templates::low_balance(
+                lang,
+                email,
+                &tenant.name,
+                summary.available_seconds / 60,
+                &link,
+            );
+            state.mailer.send(mail).await?;
+        }
+        Ok::<(), AppError>(())
+    };
+    if let Err(err) = result.await {
+        tracing::warn!(tenant_id, error = %err, "failed to send the low-balance warning");
+    }
+}
+
 /// CLI: creates (or promotes) a platform admin with a verified address and the given password.
 pub async fn create_platform_admin(
     state: &AppState,

@@ -9,9 +9,6 @@ use super::repo::billing::{self as repo, ChargeRow, NewEntry, NewLot};
 use crate::domain::billing::{billed_seconds, cost, grant_seconds};
 use crate::domain::Rial;
 
-/// Below this much talk time the dashboard warns (30 minutes).
-pub const LOW_BALANCE_SECONDS: i64 = 30 * 60;
-
 /// Billing increment used when a tenant has no lot to take one from.
 pub const DEFAULT_INCREMENT: i64 = 60;
 
@@ -93,6 +90,8 @@ pub struct Charge {
     pub cost: Rial,
     /// Which lots paid, oldest first.
     pub lots: Vec<LotCharge>,
+    /// This call took the tenant below its low-balance threshold (announce it once).
+    pub low_balance_crossed: bool,
 }
 
 /// A credit to add.
@@ -121,6 +120,18 @@ async fn current(tx: &mut Tx, tenant_id: i64) -> sqlx::Result<Balance> {
         total_seconds: row.seconds_total,
         held_seconds: row.seconds_held,
     })
+}
+
+/// After time was taken away: whether the balance just fell below the tenant's threshold for the
+/// first time since it was last above it (the caller then sends the one warning e-mail).
+async fn crossed_low_balance(tx: &mut Tx, tenant_id: i64) -> sqlx::Result<bool> {
+    let threshold = repo::low_balance_threshold(&mut tx.conn(), tenant_id).await?;
+    let available = current(tx, tenant_id).await?.available_seconds();
+    if available < threshold {
+        repo::mark_low_balance_notified(&mut tx.conn(), tenant_id).await
+    } else {
+        Ok(false)
+    }
 }
 
 /// The tenant's balance.
@@ -163,6 +174,9 @@ pub async fn credit_in(
         reason: credit.reason,
     };
     repo::insert_entry(&mut tx.conn(), &entry, now).await?;
+    if entry.balance_after >= repo::low_balance_threshold(&mut tx.conn(), tenant_id).await? {
+        repo::rearm_low_balance(&mut tx.conn(), tenant_id).await?;
+    }
     Ok(lot_id)
 }
 
@@ -258,6 +272,7 @@ fn charge_from(billed: i64, rows: Vec<ChargeRow>) -> Charge {
         billed_seconds: billed,
         cost,
         lots,
+        low_balance_crossed: false,
     }
 }
 
@@ -296,7 +311,7 @@ pub async fn settle(db: &Db, hold: &Hold, talk_seconds: i64) -> Result<Charge, B
         });
         remaining -= take;
     }
-    let charge = charge_from(billed, rows.clone());
+    let mut charge = charge_from(billed, rows.clone());
     for r in &rows {
         repo::insert_charge(&mut tx.conn(), row.credit_hold_id, r).await?;
     }
@@ -335,6 +350,7 @@ pub async fn settle(db: &Db, hold: &Hold, talk_seconds: i64) -> Result<Charge, B
             reason: "",
         };
         repo::insert_entry(&mut tx.conn(), &debit, now).await?;
+        charge.low_balance_crossed = crossed_low_balance(&mut tx, hold.tenant_id).await?;
     }
     tx.commit().await?;
     Ok(charge)
@@ -386,6 +402,8 @@ pub struct Summary {
     pub held_seconds: i64,
     /// What the unused time in the lots cost (Σ seconds left × rate).
     pub value: Rial,
+    /// The tenant's low-balance threshold in seconds.
+    pub low_balance_seconds: i64,
 }
 
 /// The tenant's credit at a glance.
@@ -397,10 +415,12 @@ pub async fn summary(db: &Db, tenant_id: i64) -> Result<Summary, BillingError> {
         .iter()
         .map(|l| cost(l.seconds_left, Rial::new(l.rate_rial_per_minute)).rial())
         .sum();
+    let low_balance_seconds = repo::low_balance_threshold(&mut tx.conn(), tenant_id).await?;
     Ok(Summary {
         available_seconds: balance.available_seconds(),
         held_seconds: balance.held_seconds,
         value: Rial::new(value),
+        low_balance_seconds,
     })
 }
 
@@ -444,13 +464,14 @@ pub async fn admin_credit(
 
 /// A platform admin's manual debit: takes talk time away, oldest lot first, never below what is
 /// available (time reserved by calls in progress stays theirs). Ledger and audit log record why.
+/// Returns whether the tenant just fell below its low-balance threshold.
 pub async fn admin_debit(
     db: &Db,
     tenant_id: i64,
     seconds: i64,
     reason: &str,
     admin_user_id: Option<i64>,
-) -> Result<(), BillingError> {
+) -> Result<bool, BillingError> {
     let reason = reason.trim();
     if reason.is_empty() {
         return Err(BillingError::ReasonRequired);
@@ -498,8 +519,9 @@ pub async fn admin_debit(
         now,
     )
     .await?;
+    let crossed = crossed_low_balance(&mut tx, tenant_id).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(crossed)
 }
 
 /// The tenant's ledger replayed: the sum of every movement, which must equal the stored
@@ -563,11 +585,17 @@ mod tests {
         );
         assert_eq!(charge.cost, Rial::from_toman(700));
         assert_eq!(balance(&db, tenant).await.unwrap().available_seconds(), 540);
+        assert!(
+            charge.low_balance_crossed,
+            "540 s left is under the 30-minute threshold"
+        );
+        let again = settle(&db, &hold, 999).await.unwrap();
         assert_eq!(
-            settle(&db, &hold, 999).await.unwrap(),
-            charge,
+            (again.billed_seconds, again.cost, &again.lots),
+            (charge.billed_seconds, charge.cost, &charge.lots),
             "settling twice changes nothing"
         );
+        assert!(!again.low_balance_crossed, "the warning is announced once");
     }
 
     #[tokio::test]
@@ -654,7 +682,7 @@ mod tests {
                                         closed.insert(call, Some(charge.clone()));
                                         charges.push(charge);
                                     }
-                                    Some(Some(first)) => assert_eq!(&charge, first, "settling again changes nothing"),
+                                    Some(Some(first)) => assert_eq!((charge.billed_seconds, charge.cost, &charge.lots), (first.billed_seconds, first.cost, &first.lots), "settling again changes nothing"),
                                     Some(None) => assert_eq!(charge.billed_seconds, 0, "a released hold bills nothing"),
                                 }
                             }

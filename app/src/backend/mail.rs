@@ -212,4 +212,23 @@ pub mod templates {
             body: format!("{body}\n\n{}\n", signature(lang)),
         }
     }
+
+    /// "Your talk time is running low".
+    pub fn low_balance(lang: Lang, to: Email, tenant: &str, minutes_left: i64, link: &str) -> Mail {
+        let (subject, body) = match lang {
+            Lang::Fa => (
+                format!("اعتبار «{tenant}» در پل رو به پایان است"),
+                format!("تنها {} دقیقه مکالمه برای «{tenant}» مانده است. تماس‌ها بدون اعتبار برقرار نمی‌شوند.\n\nخرید اعتبار: {link}", lang.int(minutes_left)),
+            ),
+            Lang::En => (
+                format!("Talk time for \"{tenant}\" is running low"),
+                format!("Only {minutes_left} min of talk time left for \"{tenant}\". Calls are refused without credit.\n\nTop up: {link}"),
+            ),
+        };
+        Mail {
+            to,
+            subject,
+            body: format!("{body}\n\n{}\n", signature(lang)),
+        }
+    }
 }

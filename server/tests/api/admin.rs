@@ -9,6 +9,7 @@ on_both_databases!(
     the_admin_pages_do_not_exist_for_operators,
     a_platform_admin_credits_and_debits_with_a_reason,
     a_new_tier_prices_new_top_ups_and_old_lots_keep_their_rate,
+    falling_below_the_threshold_mails_the_owners_once_per_crossing,
 );
 
 const ADMIN_PASSWORD: &str = "platform-admin-pass-1";
@@ -238,5 +239,54 @@ async fn a_new_tier_prices_new_top_ups_and_old_lots_keep_their_rate(app: TestApp
         app.sql_i64("select count(*) from credit_lot where rate_rial_per_minute = 1000")
             .await,
         1
+    );
+}
+
+async fn falling_below_the_threshold_mails_the_owners_once_per_crossing(app: TestApp) {
+    let owner = app.new_browser();
+    app.sign_up(&owner, "Low Taxi", "low-owner@example.com")
+        .await;
+    let id = app.tenant_id("Low Taxi").await.to_string();
+    let admin = admin_browser(&app).await;
+    let csrf = admin.csrf().await;
+    let adjust = |minutes: &'static str| {
+        let (admin, csrf, id) = (admin.clone(), csrf.clone(), id.clone());
+        async move {
+            let answer = admin
+                .call(
+                    "admin_adjust",
+                    &[
+                        ("csrf", &csrf),
+                        ("tenant_id", &id),
+                        ("minutes", minutes),
+                        ("reason", "test"),
+                    ],
+                )
+                .await;
+            assert_eq!(answer.status, StatusCode::OK, "{minutes}: {}", answer.body);
+        }
+    };
+    let warnings = |app: &TestApp| {
+        app.mails()
+            .iter()
+            .filter(|m| m.contains("دقیقه مکالمه برای"))
+            .count()
+    };
+    adjust("40").await;
+    adjust("-15").await;
+    assert_eq!(warnings(&app), 1, "40 → 25 minutes crosses 30");
+    assert!(app
+        .mails()
+        .iter()
+        .any(|m| m.contains("تنها ۲۵ دقیقه") && m.contains("To: low-owner@example.com")));
+    adjust("-5").await;
+    assert_eq!(warnings(&app), 1, "still below: no second mail");
+    assert!(owner.get("/dashboard").await.body.contains("low-balance"));
+    adjust("20").await;
+    adjust("-20").await;
+    assert_eq!(
+        warnings(&app),
+        2,
+        "back above, then below again: a new warning"
     );
 }

@@ -165,9 +165,11 @@ pub struct Browser {
 impl Browser {
     pub fn new(base: &str) -> Self {
         let jar = Arc::new(reqwest::cookie::Jar::default());
+        // A stalled request fails its test within seconds instead of hanging the run.
         let http = reqwest::Client::builder()
             .cookie_provider(jar)
             .redirect(Policy::none())
+            .timeout(std::time::Duration::from_secs(30))
             .build()
             .unwrap();
         Self {

@@ -160,7 +160,8 @@ async fn malformed_server_function_input_is_a_client_error(app: TestApp) {
         )
         .await;
     assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
-    let answer = browser.get("/no/such/page").await;
+    // The server answered 413 without reading that body and closed the connection: a new client.
+    let answer = app.new_browser().get("/no/such/page").await;
     assert_eq!(answer.status, StatusCode::NOT_FOUND);
     assert!(answer.body.contains("not-found"));
 }

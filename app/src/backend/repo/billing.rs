@@ -316,3 +316,22 @@ pub async fn tenants_with_balance(
                from tenant t left join tenant_balance b on b.tenant_id = t.tenant_id order by t.tenant_id desc limit $1";
     on_conn!(conn, c => sqlx::query_as(sql).bind(limit).fetch_all(&mut **c).await)
 }
+
+/// The tenant's low-balance threshold in seconds.
+pub async fn low_balance_threshold(conn: &mut Conn<'_>, tenant_id: i64) -> sqlx::Result<i64> {
+    let sql = "select low_balance_minutes * 60 from tenant where tenant_id = $1";
+    let row: Option<i64> = on_conn!(conn, c => sqlx::query_scalar(sql).bind(tenant_id).fetch_optional(&mut **c).await)?;
+    Ok(row.unwrap_or(30 * 60))
+}
+
+/// Marks the low-balance crossing announced; false if it already was.
+pub async fn mark_low_balance_notified(conn: &mut Conn<'_>, tenant_id: i64) -> sqlx::Result<bool> {
+    let sql = "update tenant_balance set low_balance_notified = true where tenant_id = $1 and low_balance_notified = false";
+    on_conn!(conn, c => sqlx::query(sql).bind(tenant_id).execute(&mut **c).await.map(|r| r.rows_affected() == 1))
+}
+
+/// Re-arms the low-balance announcement (the balance is above the threshold again).
+pub async fn rearm_low_balance(conn: &mut Conn<'_>, tenant_id: i64) -> sqlx::Result<()> {
+    let sql = "update tenant_balance set low_balance_notified = false where tenant_id = $1 and low_balance_notified = true";
+    on_conn!(conn, c => sqlx::query(sql).bind(tenant_id).execute(&mut **c).await.map(|_| ()))
+}
