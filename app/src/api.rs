@@ -58,6 +58,8 @@ pub struct DashboardView {
     pub value_rial: i64,
     /// Below the low-balance threshold.
     pub low_balance: bool,
+    /// The threshold, in minutes.
+    pub low_balance_minutes: i64,
 }
 
 /// A member on the team page.
@@ -322,6 +324,7 @@ pub async fn get_dashboard() -> Result<DashboardView, AppError> {
                 available_seconds: summary.available_seconds,
                 value_rial: summary.value.rial(),
                 low_balance: summary.available_seconds < summary.low_balance_seconds,
+                low_balance_minutes: summary.low_balance_seconds / 60,
             })
         }
         .await,
@@ -1208,6 +1211,42 @@ pub async fn admin_add_tier(
             .await?;
             tx.commit().await?;
             leptos_axum::redirect("/admin/tariffs?saved=1");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Sets the active tenant's low-balance threshold (owners and admins).
+#[server(endpoint = "set_low_balance")]
+pub async fn set_low_balance(csrf: String, minutes: String) -> Result<(), AppError> {
+    use crate::error::{FormErrors, Problem};
+    edge::finish(
+        async {
+            let (ctx, state) = edge::checked(&csrf)?;
+            let tenant = ctx.user()?.tenant()?;
+            if tenant.role == Role::Viewer {
+                return Err(AppError::Forbidden);
+            }
+            let mut errors = FormErrors::default();
+            let minutes = edge::parse_number(&mut errors, "minutes", &minutes);
+            if minutes.is_some_and(|m| !(0..=100_000).contains(&m)) {
+                errors.add("minutes", Problem::AmountOutOfRange);
+            }
+            let Some(minutes) = minutes else {
+                return Err(AppError::Invalid(errors));
+            };
+            errors.into_result()?;
+            let mut tx = state.db.begin().await?;
+            crate::backend::repo::tenants::set_low_balance_minutes(
+                &mut tx.conn(),
+                tenant.tenant_id,
+                minutes,
+                crate::backend::now_ms(),
+            )
+            .await?;
+            tx.commit().await?;
+            leptos_axum::redirect("/dashboard?threshold=1");
             Ok(())
         }
         .await,

@@ -198,6 +198,7 @@ texts! {
     invite_other_account: "این دعوت برای ایمیل دیگری است. از این حساب خارج شوید و دوباره تلاش کنید.", "This invitation is for another e-mail address. Log out and open the link again.";
     invite_create_account: "برای پیوستن، حساب خود را بسازید:", "Create your account to join:";
     low_balance: "اعتبار شما کمتر از ۳۰ دقیقه است؛ برای قطع‌نشدن تماس‌ها اعتبار بخرید.", "Less than 30 minutes of talk time left; top up so calls are not refused.";
+    low_balance_setting: "هشدار کم‌بودن اعتبار زیر (دقیقه)", "Warn when talk time falls below (minutes)";
     nav_top_up: "خرید اعتبار", "Top up";
     nav_payments: "پرداخت‌ها", "Payments";
     top_up_title: "خرید زمان مکالمه", "Buy talk time";

@@ -4,8 +4,8 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use super::query_flag;
-use crate::api::{get_dashboard, SessionView, UserView};
-use crate::components::{Csrf, Notice, Panel};
+use crate::api::{get_dashboard, SessionView, SetLowBalance, UserView};
+use crate::components::{Csrf, Field, Notice, Panel};
 use crate::domain::Rial;
 
 /// `/dashboard`.
@@ -13,11 +13,15 @@ use crate::domain::Rial;
 pub fn Dashboard() -> impl IntoView {
     let resent = query_flag("resent");
     let numbers = Resource::new(|| (), |_| get_dashboard());
+    let threshold = ServerAction::<SetLowBalance>::new();
+    let threshold_errors = crate::components::form_errors(threshold);
+    let threshold_saved = query_flag("threshold");
     view! {
         <Panel render=move |s: SessionView, user: UserView| {
             let lang = s.lang;
             let t = lang.t();
             let tenant = user.tenant.clone();
+            let csrf = s.csrf.clone();
             view! {
                 <h1>{t.dashboard_title}</h1>
                 {resent.then(|| view! { <Notice text=t.verify_resent /> })}
@@ -37,7 +41,7 @@ pub fn Dashboard() -> impl IntoView {
                         <span class="stat-note">{t.your_role}": "{tenant.as_ref().map(|x| t.role(x.role))}</span>
                     </div>
                     <Suspense fallback=move || view! { <div class="stat">{t.loading}</div> }>
-                        {move || Suspend::new(async move {
+                        {move || { let csrf = csrf.clone(); Suspend::new(async move {
                             match numbers.await {
                                 Ok(n) => view! {
                                     {n.low_balance.then(|| view! {
@@ -50,10 +54,19 @@ pub fn Dashboard() -> impl IntoView {
                                         <span class="stat-value" data-testid="balance-minutes">{format!("{} {}", lang.int(n.available_seconds / 60), t.minutes)}</span>
                                         <span class="stat-note">{t.balance_value}": "{Rial::new(n.value_rial).display_toman(lang)}</span>
                                     </div>
+                                    <div class="stat">
+                                        <ActionForm action=threshold>
+                                            <Csrf token=csrf.clone() />
+                                            <Field label=t.low_balance_setting name="minutes" errors=threshold_errors lang ltr=true
+                                                value=n.low_balance_minutes.to_string() />
+                                            {threshold_saved.then(|| view! { <small class="hint">{t.saved}</small> })}
+                                            <button type="submit" class="button small">{t.save}</button>
+                                        </ActionForm>
+                                    </div>
                                 }.into_any(),
                                 Err(err) => view! { <p class="alert error">{err.message(lang)}</p> }.into_any(),
                             }
-                        })}
+                        })}}
                     </Suspense>
                 </div>
             }

@@ -32,3 +32,14 @@ pub async fn find_by_name(conn: &mut Conn<'_>, name: &str) -> sqlx::Result<Vec<T
     let sql = "select tenant_id, name, created_at from tenant where name = $1 order by tenant_id";
     on_conn!(conn, c => sqlx::query_as(sql).bind(name).fetch_all(&mut **c).await)
 }
+
+/// Sets the tenant's low-balance threshold in minutes.
+pub async fn set_low_balance_minutes(
+    conn: &mut Conn<'_>,
+    tenant_id: i64,
+    minutes: i64,
+    now: i64,
+) -> sqlx::Result<()> {
+    let sql = "update tenant set low_balance_minutes = $2, updated_at = $3 where tenant_id = $1";
+    on_conn!(conn, c => sqlx::query(sql).bind(tenant_id).bind(minutes).bind(now).execute(&mut **c).await.map(|_| ()))
+}
