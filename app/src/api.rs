@@ -877,6 +877,23 @@ fn payment_view(p: crate::backend::repo::payments::PaymentRow, tenant_name: &str
     }
 }
 
+/// The tariff tiers in force now, cheapest threshold first.
+#[cfg(feature = "ssr")]
+async fn tiers_in_force(
+    state: &crate::backend::state::AppState,
+) -> Result<Vec<TierView>, AppError> {
+    let mut tx = state.db.read().await?;
+    let tiers =
+        crate::backend::repo::billing::tiers(&mut tx.conn(), crate::backend::now_ms()).await?;
+    Ok(tiers
+        .into_iter()
+        .map(|t| TierView {
+            min_amount_rial: t.min_amount_rial,
+            rate_rial_per_minute: t.rate_rial_per_minute,
+        })
+        .collect())
+}
+
 /// What the top-up page offers.
 #[server(endpoint = "top_up_options")]
 pub async fn get_top_up_options() -> Result<TopUpView, AppError> {
@@ -885,18 +902,8 @@ pub async fn get_top_up_options() -> Result<TopUpView, AppError> {
             let ctx = edge::ctx()?;
             ctx.user()?.tenant()?;
             let state = edge::state()?;
-            let mut tx = state.db.read().await?;
-            let tiers =
-                crate::backend::repo::billing::tiers(&mut tx.conn(), crate::backend::now_ms())
-                    .await?;
             Ok(TopUpView {
-                tiers: tiers
-                    .into_iter()
-                    .map(|t| TierView {
-                        min_amount_rial: t.min_amount_rial,
-                        rate_rial_per_minute: t.rate_rial_per_minute,
-                    })
-                    .collect(),
+                tiers: tiers_in_force(&state).await?,
                 packages_toman: crate::domain::tariff::PACKAGES_TOMAN.to_vec(),
                 test_mode: state.gateways.current.name() == "test",
             })
@@ -1142,17 +1149,7 @@ pub async fn admin_tiers() -> Result<Vec<TierView>, AppError> {
             let ctx = edge::ctx()?;
             edge::admin(&ctx)?;
             let state = edge::state()?;
-            let mut tx = state.db.read().await?;
-            let tiers =
-                crate::backend::repo::billing::tiers(&mut tx.conn(), crate::backend::now_ms())
-                    .await?;
-            Ok(tiers
-                .into_iter()
-                .map(|t| TierView {
-                    min_amount_rial: t.min_amount_rial,
-                    rate_rial_per_minute: t.rate_rial_per_minute,
-                })
-                .collect())
+            tiers_in_force(&state).await
         }
         .await,
     )
