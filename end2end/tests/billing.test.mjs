@@ -1,26 +1,14 @@
 // Browser test: an operator buys a package through the test gateway and sees the new balance.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, startServer, waitForHydration, watchErrors } from './server.mjs';
+import { shots, waitForHydration, watchErrors, withServerAndBrowser } from './server.mjs';
 
-let server;
-let browser;
-const shots = new URL('../../docs/', import.meta.url).pathname;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
+const env = withServerAndBrowser();
 
 test('an operator buys 40 minutes and sees them on the dashboard in Persian digits', async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const page = await env.browser.newPage({ viewport: { width: 1280, height: 900 } });
   const errors = watchErrors(page);
-  await page.goto(`${server.base}/signup`);
+  await page.goto(`${env.server.base}/signup`);
   await waitForHydration(page);
   await page.fill('#company', 'تاکسی زرد');
   await page.fill('#full_name', 'سارا کریمی');
@@ -30,7 +18,7 @@ test('an operator buys 40 minutes and sees them on the dashboard in Persian digi
   await page.getByRole('button', { name: 'ساخت حساب' }).click();
   await page.waitForURL('**/dashboard');
 
-  await page.goto(`${server.base}/billing`);
+  await page.goto(`${env.server.base}/billing`);
   await waitForHydration(page);
   assert.ok(await page.getByTestId('test-mode').isVisible(), 'test mode is labelled');
   // The custom amount shows what it buys as you type.
@@ -45,7 +33,7 @@ test('an operator buys 40 minutes and sees them on the dashboard in Persian digi
   assert.match(await page.getByTestId('payment-result').innerText(), /پرداخت موفق/);
   await page.screenshot({ path: `${shots}/receipt.png`, fullPage: true });
 
-  await page.goto(`${server.base}/dashboard`);
+  await page.goto(`${env.server.base}/dashboard`);
   assert.match(await page.getByTestId('balance-minutes').innerText(), /۴۰ دقیقه/);
   assert.deepEqual(errors, []);
   await page.close();

@@ -1,28 +1,14 @@
 // Browser tests: the Persian sign-up journey and what only hydration makes work.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { launchBrowser, startServer, waitForHydration, watchErrors } from './server.mjs';
+import { shots, waitForHydration, watchErrors, withServerAndBrowser } from './server.mjs';
 
-let server;
-let browser;
-const shots = new URL('../../docs/', import.meta.url).pathname;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-  mkdirSync(shots, { recursive: true });
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
+const env = withServerAndBrowser();
 
 test('a taxi company signs up in Persian and lands on its dashboard', async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const page = await env.browser.newPage({ viewport: { width: 1280, height: 800 } });
   const errors = watchErrors(page);
-  await page.goto(`${server.base}/`);
+  await page.goto(`${env.server.base}/`);
   assert.equal(await page.getAttribute('html', 'dir'), 'rtl');
   assert.equal(await page.getAttribute('html', 'lang'), 'fa');
   await assert.doesNotReject(page.getByTestId('price-list').waitFor());
@@ -46,16 +32,16 @@ test('a taxi company signs up in Persian and lands on its dashboard', async () =
   assert.equal(await page.getAttribute('html', 'dir'), 'rtl');
   await page.screenshot({ path: `${shots}/dashboard.png`, fullPage: true });
 
-  const mail = server.mails().find((m) => m.includes('maryam@example.com'));
+  const mail = env.server.mails().find((m) => m.includes('maryam@example.com'));
   assert.ok(mail, 'a verification e-mail reached the outbox');
   assert.deepEqual(errors, []);
   await page.close();
 });
 
 test('hydration makes the show-password button and inline field errors work', async () => {
-  const page = await browser.newPage();
+  const page = await env.browser.newPage();
   const errors = watchErrors(page);
-  await page.goto(`${server.base}/signup`);
+  await page.goto(`${env.server.base}/signup`);
   await waitForHydration(page);
 
   const password = page.getByTestId('input-password');

@@ -4,6 +4,8 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
+import { mkdirSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 
 async function freePort() {
@@ -88,4 +90,23 @@ export function watchErrors(page) {
 // Resolves once the WASM bundle has hydrated the page (hydrate() marks <body>).
 export async function waitForHydration(page) {
   await page.waitForSelector('body[data-hydrated="true"]');
+}
+
+// Where the browser tests leave their screenshots (the README shows one).
+export const shots = new URL('../../docs/', import.meta.url).pathname;
+
+// Starts a server and a browser before the tests of the calling file and stops them after.
+// Returns an object whose `server` and `browser` are set once `before` has run.
+export function withServerAndBrowser() {
+  const env = {};
+  before(async () => {
+    env.server = await startServer();
+    env.browser = await launchBrowser();
+    mkdirSync(shots, { recursive: true });
+  });
+  after(async () => {
+    await env.browser?.close();
+    env.server?.stop();
+  });
+  return env;
 }

@@ -790,23 +790,23 @@ pub async fn remove_member(
 /// knows it crossed). Failures are logged: the dashboard shows the warning too.
 pub async fn warn_low_balance(state: &AppState, tenant_id: i64) {
     let result = async {
-        let members = members(state, tenant_id).await?;
         let summary = super::billing::summary(&state.db, tenant_id).await?;
+        // One read for the tenant and its owners; the mails go out after it is closed.
         let mut tx = state.db.read().await?;
         let tenant = tenants::find(&mut tx.conn(), tenant_id)
             .await?
             .ok_or(AppError::NotFound)?;
+        let mut owners = Vec::new();
+        for member in memberships::list(&mut tx.conn(), tenant_id).await? {
+            if member.role == "owner" {
+                owners.extend(users::find(&mut tx.conn(), member.user_id).await?);
+            }
+        }
         drop(tx);
-        for owner in members.iter().filter(|m| m.role == "owner") {
-            let Some(user) = ({
-                let mut tx = state.db.read().await?;
-                users::find(&mut tx.conn(), owner.user_id).await?
-            }) else {
-                continue;
-            };
+        let link = format!("{}/billing", state.config.public_url);
+        for user in owners {
             let lang = Lang::from_code(&user.locale).unwrap_or_default();
             let email = Email::parse(&user.email).map_err(|_| AppError::Internal)?;
-            let link = format!("{}/billing", state.config.public_url);
             let mail = templates::low_balance(
                 lang,
                 email,
