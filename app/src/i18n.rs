@@ -267,6 +267,33 @@ texts! {
     admin_tier_add: "افزودن تعرفه از همین لحظه", "Add a tier, effective now";
     admin_tier_note: "پرداخت‌های پیشین با نرخ خودشان می‌مانند.", "Earlier payments keep the rate they were sold at.";
     admin_held: "در حال استفاده", "In calls";
+    nav_calls: "تماس‌ها", "Calls";
+    nav_tokens: "کلیدهای API", "API tokens";
+    nav_call_settings: "تنظیمات تماس", "Call settings";
+    col_id: "شناسه", "ID";
+    col_time: "زمان", "Time";
+    col_status: "وضعیت", "Status";
+    col_passenger: "مسافر", "Passenger";
+    col_driver: "راننده", "Driver";
+    col_parties: "طرفین", "Parties";
+    col_first: "نفر اول", "Called first";
+    col_talk: "مکالمه", "Talk";
+    col_talk_seconds: "مدت مکالمه (ثانیه)", "Talk (seconds)";
+    col_billed_seconds: "زمان محاسبه‌شده (ثانیه)", "Billed (seconds)";
+    col_cost: "هزینه", "Cost";
+    col_cost_toman: "هزینه (تومان)", "Cost (Toman)";
+    col_reference: "شناسه‌ی مرجع", "Reference";
+    col_cause: "علت پایان", "End cause";
+    status_queued: "در صف", "Queued";
+    status_ringing: "در حال زنگ", "Ringing";
+    status_in_progress: "در حال مکالمه", "In progress";
+    status_completed: "انجام شد", "Completed";
+    status_busy: "مشغول", "Busy";
+    status_no_answer: "بی‌پاسخ", "No answer";
+    status_failed: "ناموفق", "Failed";
+    status_canceled: "لغو شد", "Canceled";
+    party_passenger: "مسافر", "Passenger";
+    party_driver: "راننده", "Driver";
     err_not_a_number: "یک عدد بنویسید.", "Enter a whole number.";
     err_amount_range: "مبلغ باید بین ۱۰٬۰۰۰ و ۵۰٬۰۰۰٬۰۰۰ تومان باشد.", "The amount must be between 10,000 and 50,000,000 Toman.";
     err_gateway: "درگاه پرداخت در دسترس نیست؛ مبلغی کسر نشد. کمی بعد دوباره تلاش کنید.", "The payment gateway is unavailable; nothing was charged. Please try again shortly.";
@@ -290,6 +317,30 @@ impl Texts {
             "failed" => self.payment_failed,
             "canceled" => self.payment_canceled,
             _ => self.payment_pending,
+        }
+    }
+
+    /// The name of a call status.
+    pub fn call_status(&self, status: crate::domain::CallStatus) -> &'static str {
+        use crate::domain::CallStatus as S;
+        match status {
+            S::Queued => self.status_queued,
+            S::Ringing => self.status_ringing,
+            S::InProgress => self.status_in_progress,
+            S::Completed => self.status_completed,
+            S::Busy => self.status_busy,
+            S::NoAnswer => self.status_no_answer,
+            S::Failed => self.status_failed,
+            S::Canceled => self.status_canceled,
+        }
+    }
+
+    /// The name of a party (`passenger` or `driver`).
+    pub fn party(&self, party: &str) -> &'static str {
+        if party == "driver" {
+            self.party_driver
+        } else {
+            self.party_passenger
         }
     }
 

@@ -30,6 +30,12 @@ pub enum Command {
         #[command(subcommand)]
         command: CreditCommand,
     },
+    /// API tokens.
+    Token {
+        /// What to do with tokens.
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Tenants (operators).
     Tenant {
         /// What to do with tenants.
@@ -80,5 +86,19 @@ pub enum CreditCommand {
         /// Why (required; shown in the ledger).
         #[arg(long)]
         reason: String,
+    },
+}
+
+/// `pol token …`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Issue an API token for a tenant and print it (it is shown only this once).
+    Create {
+        /// Tenant id, or its exact name.
+        #[arg(long)]
+        tenant: String,
+        /// A label for the token (e.g. "dispatch server").
+        #[arg(long)]
+        name: String,
     },
 }

@@ -5,7 +5,7 @@ use std::io::Read;
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
-use server::cli::{AdminCommand, Cli, Command, CreditCommand, TenantCommand};
+use server::cli::{AdminCommand, Cli, Command, CreditCommand, TenantCommand, TokenCommand};
 use server::{Application, Config};
 
 #[tokio::main]
@@ -70,6 +70,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 "tenant {tenant_id}: +{minutes} min, {} min available",
                 summary.available_seconds / 60
             );
+            Ok(())
+        }
+        Command::Token {
+            command: TokenCommand::Create { tenant, name },
+        } => {
+            let state = server::startup::state(config).await?;
+            let tenant_id = server::startup::resolve_tenant(&state, &tenant).await?;
+            let (token, _) = app::backend::api_tokens::create(&state, tenant_id, &name, None)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{token}");
             Ok(())
         }
         Command::Tenant {

@@ -108,6 +108,7 @@ pub fn router(state: AppState) -> Router {
             get(server_fn_handler).post(server_fn_handler),
         )
         .route("/payments/callback", get(payment_callback))
+        .merge(crate::reports::router())
         .fallback(move |req: Request<Body>| not_found(req))
         .layer(middleware::from_fn(server_fn_status))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
@@ -133,6 +134,7 @@ pub fn router(state: AppState) -> Router {
             get(|| async { ([(header::CONTENT_TYPE, "image/svg+xml")], FAVICON) }),
         )
         .route("/health", get(|| async { "ok" }))
+        .merge(crate::api_v1::router())
         .merge(pages)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

@@ -6,11 +6,13 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tower_sessions::ExpiredDeletion;
 
-use app::backend::config::{Config, PaymentConfig};
+use app::backend::config::{Config, PaymentConfig, TelephonyConfig};
 use app::backend::db::Db;
+use app::backend::engine::Engine;
 use app::backend::gateway::{TestGateway, Zarinpal};
 use app::backend::mail::Mailer;
 use app::backend::payments::Gateways;
+use app::backend::rate_limit::RateLimiter;
 use app::backend::session_store::Store;
 use app::backend::state::AppState;
 
@@ -64,6 +66,22 @@ fn gateways(config: &Config, db: &Db) -> anyhow::Result<Gateways> {
     })
 }
 
+/// The call engine over the configured telephony backend.
+fn engine(config: &Config) -> anyhow::Result<Engine> {
+    let telephony: telephony::SharedTelephony = match &config.telephony {
+        TelephonyConfig::Sandbox { time_scale } => {
+            let scale = telephony::TimeScale::new(*time_scale)
+                .context("the sandbox time scale must be between 0.001 and 1")?;
+            Arc::new(telephony::sandbox::Sandbox::new(scale))
+        }
+    };
+    Ok(Engine::new(
+        telephony,
+        config.data_dir.join("media"),
+        config.engine_stale_after,
+    ))
+}
+
 /// Connects to the database and applies migrations.
 pub async fn connect(config: &Config) -> anyhow::Result<Db> {
     let db = Db::connect(&config.database_url).await?;
@@ -78,6 +96,8 @@ pub async fn state(config: Config) -> anyhow::Result<AppState> {
     let leptos_options = leptos_options(&config);
     let gateways = Arc::new(gateways(&config, &db)?);
     Ok(AppState {
+        engine: engine(&config)?,
+        api_limiter: Arc::new(RateLimiter::new(config.api_rate_limit)),
         db,
         mailer,
         gateways,
@@ -92,6 +112,18 @@ impl Application {
         let addr = config.site_addr;
         let state = state(config).await?;
         app::backend::hashing::warm_up();
+        // Announce this engine before it takes calls, so no other engine mistakes them for a
+        // dead engine's.
+        {
+            let mut tx = state.db.begin().await?;
+            app::backend::repo::calls::engine_alive(
+                &mut tx.conn(),
+                state.engine.id(),
+                app::backend::now_ms(),
+            )
+            .await?;
+            tx.commit().await?;
+        }
         let router = crate::routes::router(state.clone());
         let listener = TcpListener::bind(addr)
             .await
@@ -117,6 +149,7 @@ impl Application {
     pub async fn run(self) -> anyhow::Result<()> {
         let store = Store::new(&self.state.db);
         let reconciler = tokio::spawn(reconcile_payments(self.state.clone()));
+        let supervisor = tokio::spawn(app::backend::engine::supervise(self.state.clone()));
         let cleanup =
             tokio::spawn(store.continuously_delete_expired(std::time::Duration::from_secs(3600)));
         tracing::info!(addr = %self.listener.local_addr()?, db = self.state.db.kind(), "serving the panel");
@@ -130,6 +163,12 @@ impl Application {
         .context("the HTTP server failed")?;
         cleanup.abort();
         reconciler.abort();
+        // Calls in progress are hung up and billed for their talk so far.
+        self.state
+            .engine
+            .shut_down(std::time::Duration::from_secs(10))
+            .await;
+        supervisor.abort();
         self.state.db.close().await;
         Ok(())
     }

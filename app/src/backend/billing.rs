@@ -198,13 +198,26 @@ pub async fn hold(
     seconds: i64,
     call_ref: &str,
 ) -> Result<Hold, BillingError> {
+    let mut tx = db.begin().await?;
+    let hold = hold_in(&mut tx, tenant_id, seconds, call_ref).await?;
+    tx.commit().await?;
+    Ok(hold)
+}
+
+/// [`hold`] inside the caller's write transaction (a call is inserted with its hold). Holding
+/// locks the tenant's balance row until the transaction ends.
+pub async fn hold_in(
+    tx: &mut Tx,
+    tenant_id: i64,
+    seconds: i64,
+    call_ref: &str,
+) -> Result<Hold, BillingError> {
     if seconds <= 0 {
         return Err(BillingError::InvalidAmount);
     }
     let now = now_ms();
-    let mut tx = db.begin().await?;
     if let Some(existing) = repo::find_hold(&mut tx.conn(), tenant_id, call_ref).await? {
-        let available = current(&mut tx, tenant_id).await?.available_seconds();
+        let available = current(tx, tenant_id).await?.available_seconds();
         return Ok(Hold {
             hold_id: existing.credit_hold_id,
             tenant_id,
@@ -222,7 +235,7 @@ pub async fn hold(
     // conditional update then matches nothing and we read again. Each retry sees a smaller
     // balance, so this ends.
     let granted = loop {
-        let available = current(&mut tx, tenant_id).await?.available_seconds();
+        let available = current(tx, tenant_id).await?.available_seconds();
         let Some(grant) = grant_seconds(seconds, available, increment) else {
             return Err(BillingError::InsufficientCredit {
                 available_seconds: available.max(0),
@@ -234,7 +247,7 @@ pub async fn hold(
     };
     let hold_id =
         repo::insert_hold(&mut tx.conn(), tenant_id, call_ref, granted, increment, now).await?;
-    let available = current(&mut tx, tenant_id).await?.available_seconds();
+    let available = current(tx, tenant_id).await?.available_seconds();
     let entry = NewEntry {
         tenant_id,
         kind: "hold",
@@ -246,7 +259,6 @@ pub async fn hold(
         reason: "",
     };
     repo::insert_entry(&mut tx.conn(), &entry, now).await?;
-    tx.commit().await?;
     Ok(Hold {
         hold_id,
         tenant_id,
@@ -280,9 +292,21 @@ fn charge_from(billed: i64, rows: Vec<ChargeRow>) -> Charge {
 /// oldest lot first, and frees the rest. Settling again returns the first result.
 #[tracing::instrument(skip(db, hold), fields(tenant_id = hold.tenant_id, call_ref = %hold.call_ref))]
 pub async fn settle(db: &Db, hold: &Hold, talk_seconds: i64) -> Result<Charge, BillingError> {
-    let now = now_ms();
     let mut tx = db.begin().await?;
-    let row = repo::find_hold(&mut tx.conn(), hold.tenant_id, &hold.call_ref)
+    let charge = settle_in(&mut tx, hold.tenant_id, &hold.call_ref, talk_seconds).await?;
+    tx.commit().await?;
+    Ok(charge)
+}
+
+/// [`settle`] inside the caller's write transaction (a call's end is stored with its charge).
+pub async fn settle_in(
+    tx: &mut Tx,
+    tenant_id: i64,
+    call_ref: &str,
+    talk_seconds: i64,
+) -> Result<Charge, BillingError> {
+    let now = now_ms();
+    let row = repo::find_hold(&mut tx.conn(), tenant_id, call_ref)
         .await?
         .ok_or(BillingError::HoldNotFound)?;
     if row.status != "open" {
@@ -292,7 +316,7 @@ pub async fn settle(db: &Db, hold: &Hold, talk_seconds: i64) -> Result<Charge, B
     let billed = billed_seconds(talk_seconds, row.increment_seconds).min(row.seconds);
     let mut remaining = billed;
     let mut rows = Vec::new();
-    for lot in repo::open_lots(&mut tx.conn(), hold.tenant_id).await? {
+    for lot in repo::open_lots(&mut tx.conn(), tenant_id).await? {
         if remaining == 0 {
             break;
         }
@@ -325,9 +349,9 @@ pub async fn settle(db: &Db, hold: &Hold, talk_seconds: i64) -> Result<Charge, B
         now,
     )
     .await?;
-    let released = repo::adjust(&mut tx.conn(), hold.tenant_id, 0, -row.seconds, now).await?;
+    let released = repo::adjust(&mut tx.conn(), tenant_id, 0, -row.seconds, now).await?;
     let release = NewEntry {
-        tenant_id: hold.tenant_id,
+        tenant_id,
         kind: "release",
         seconds_delta: row.seconds,
         amount_rial: 0,
@@ -338,9 +362,9 @@ pub async fn settle(db: &Db, hold: &Hold, talk_seconds: i64) -> Result<Charge, B
     };
     repo::insert_entry(&mut tx.conn(), &release, now).await?;
     if billed > 0 {
-        let after = repo::adjust(&mut tx.conn(), hold.tenant_id, -billed, 0, now).await?;
+        let after = repo::adjust(&mut tx.conn(), tenant_id, -billed, 0, now).await?;
         let debit = NewEntry {
-            tenant_id: hold.tenant_id,
+            tenant_id,
             kind: "call_debit",
             seconds_delta: -billed,
             amount_rial: charge.cost.rial(),
@@ -350,18 +374,24 @@ pub async fn settle(db: &Db, hold: &Hold, talk_seconds: i64) -> Result<Charge, B
             reason: "",
         };
         repo::insert_entry(&mut tx.conn(), &debit, now).await?;
-        charge.low_balance_crossed = crossed_low_balance(&mut tx, hold.tenant_id).await?;
+        charge.low_balance_crossed = crossed_low_balance(tx, tenant_id).await?;
     }
-    tx.commit().await?;
     Ok(charge)
 }
 
 /// Frees a hold without billing (the call never connected). Releasing again does nothing.
 #[tracing::instrument(skip(db, hold), fields(tenant_id = hold.tenant_id, call_ref = %hold.call_ref))]
 pub async fn release(db: &Db, hold: &Hold) -> Result<(), BillingError> {
-    let now = now_ms();
     let mut tx = db.begin().await?;
-    let row = repo::find_hold(&mut tx.conn(), hold.tenant_id, &hold.call_ref)
+    release_in(&mut tx, hold.tenant_id, &hold.call_ref).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`release`] inside the caller's write transaction.
+pub async fn release_in(tx: &mut Tx, tenant_id: i64, call_ref: &str) -> Result<(), BillingError> {
+    let now = now_ms();
+    let row = repo::find_hold(&mut tx.conn(), tenant_id, call_ref)
         .await?
         .ok_or(BillingError::HoldNotFound)?;
     if !repo::close_hold(
@@ -377,9 +407,9 @@ pub async fn release(db: &Db, hold: &Hold) -> Result<(), BillingError> {
     {
         return Ok(());
     }
-    let after = repo::adjust(&mut tx.conn(), hold.tenant_id, 0, -row.seconds, now).await?;
+    let after = repo::adjust(&mut tx.conn(), tenant_id, 0, -row.seconds, now).await?;
     let entry = NewEntry {
-        tenant_id: hold.tenant_id,
+        tenant_id,
         kind: "release",
         seconds_delta: row.seconds,
         amount_rial: 0,
@@ -389,7 +419,6 @@ pub async fn release(db: &Db, hold: &Hold) -> Result<(), BillingError> {
         reason: "",
     };
     repo::insert_entry(&mut tx.conn(), &entry, now).await?;
-    tx.commit().await?;
     Ok(())
 }
 

@@ -62,6 +62,17 @@ pub enum PaymentConfig {
     },
 }
 
+/// Which telephony backend places calls.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TelephonyConfig {
+    /// Simulated phones (a test double), with time running `time_scale` times real time
+    /// (`0.01` makes a minute last 0.6 s; for tests).
+    Sandbox {
+        /// Between 0.001 and 1.
+        time_scale: f64,
+    },
+}
+
 /// Everything the server reads from its environment.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -87,6 +98,12 @@ pub struct Config {
     pub allow_test_doubles: bool,
     /// Payment gateway.
     pub payment: PaymentConfig,
+    /// Telephony backend.
+    pub telephony: TelephonyConfig,
+    /// Calls of an engine silent this long are reconciled by another.
+    pub engine_stale_after: std::time::Duration,
+    /// API requests per second allowed per token (bursts of twice as many).
+    pub api_rate_limit: u32,
 }
 
 /// Reads settings from the environment first, then from the optional config file.
@@ -216,7 +233,36 @@ impl Config {
                 },
                 Some(other) => bail!("POL_PAYMENT must be test or zarinpal, not {other:?}"),
             };
+        let telephony = match src.get("POL_TELEPHONY").as_deref() {
+            None | Some("sandbox") => TelephonyConfig::Sandbox {
+                time_scale: match src.get("POL_SANDBOX_TIME_SCALE") {
+                    None => 1.0,
+                    Some(v) => v
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|f| (0.001..=1.0).contains(f))
+                        .context("POL_SANDBOX_TIME_SCALE must be a number between 0.001 and 1")?,
+                },
+            },
+            Some("sip") => bail!(
+                "POL_TELEPHONY=sip: the SIP backend is not part of this build yet; use sandbox"
+            ),
+            Some(other) => bail!("POL_TELEPHONY must be sandbox or sip, not {other:?}"),
+        };
+        let number = |key: &str, default: u64| -> anyhow::Result<u64> {
+            src.get(key)
+                .map(|v| v.parse::<u64>())
+                .transpose()
+                .with_context(|| format!("{key} must be a whole number"))
+                .map(|v| v.unwrap_or(default))
+        };
         let config = Self {
+            telephony,
+            engine_stale_after: std::time::Duration::from_secs(
+                number("POL_ENGINE_STALE_SECONDS", 30)?.max(1),
+            ),
+            api_rate_limit: u32::try_from(number("POL_API_RATE_LIMIT", 20)?.clamp(1, 100_000))
+                .unwrap_or(20),
             payment,
             env,
             database_url,
@@ -246,6 +292,9 @@ impl Config {
         if matches!(self.payment, PaymentConfig::Test) {
             bail!("production mode needs POL_PAYMENT=zarinpal: the test gateway is a test double (set POL_ALLOW_TEST_DOUBLES=true to allow it)");
         }
+        if matches!(self.telephony, TelephonyConfig::Sandbox { .. }) {
+            bail!("production mode needs real telephony: the sandbox is a test double (set POL_ALLOW_TEST_DOUBLES=true to allow it)");
+        }
         Ok(())
     }
 
@@ -267,6 +316,9 @@ impl Config {
             trust_proxy: false,
             allow_test_doubles: false,
             payment: PaymentConfig::Test,
+            telephony: TelephonyConfig::Sandbox { time_scale: 0.01 },
+            engine_stale_after: std::time::Duration::from_secs(30),
+            api_rate_limit: 1000,
             data_dir,
         }
     }

@@ -1,14 +1,18 @@
 //! Server-side services, SQL and infrastructure. Compiled only with the `ssr` feature.
 
 pub mod accounts;
+pub mod api_tokens;
 pub mod billing;
+pub mod calls;
 pub mod config;
 pub mod context;
 pub mod db;
+pub mod engine;
 pub mod gateway;
 pub mod hashing;
 pub mod mail;
 pub mod payments;
+pub mod rate_limit;
 pub mod repo;
 pub mod session_store;
 pub mod state;

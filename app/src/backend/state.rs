@@ -19,6 +19,10 @@ pub struct AppState {
     pub mailer: Mailer,
     /// Payment gateways.
     pub gateways: Arc<super::payments::Gateways>,
+    /// Runs calls.
+    pub engine: super::engine::Engine,
+    /// Per-token request budgets of the JSON API.
+    pub api_limiter: Arc<super::rate_limit::RateLimiter>,
     /// Leptos rendering options.
     pub leptos_options: LeptosOptions,
 }

@@ -380,3 +380,152 @@ fn decode_quoted_printable(text: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+/// A dispatch app talking to the JSON API with a bearer token.
+#[derive(Clone)]
+pub struct Api {
+    pub base: String,
+    pub token: String,
+    http: reqwest::Client,
+}
+
+/// A JSON API answer.
+#[derive(Debug)]
+pub struct ApiAnswer {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub bytes: Vec<u8>,
+}
+
+impl ApiAnswer {
+    /// The problem document's `code`.
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or_default()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|v| v.to_str().unwrap())
+    }
+}
+
+impl Api {
+    pub fn new(base: &str, token: &str) -> Self {
+        Self {
+            base: base.to_string(),
+            token: token.to_string(),
+            http: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(30))
+                .build()
+                .unwrap(),
+        }
+    }
+
+    async fn read(res: reqwest::Response) -> ApiAnswer {
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.bytes().await.unwrap().to_vec();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        ApiAnswer {
+            status,
+            headers,
+            body,
+            bytes,
+        }
+    }
+
+    /// A request with the token, ready for more headers.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+    }
+
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> ApiAnswer {
+        Self::read(request.send().await.unwrap()).await
+    }
+
+    pub async fn get(&self, path: &str) -> ApiAnswer {
+        self.send(self.request(reqwest::Method::GET, path)).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> ApiAnswer {
+        self.send(self.request(reqwest::Method::POST, path).json(body))
+            .await
+    }
+
+    /// Places a call and expects it accepted.
+    pub async fn call(&self, body: Value) -> Value {
+        let answer = self.post("/api/v1/calls", &body).await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{:?}", answer.body);
+        answer.body
+    }
+
+    /// Polls a call until it has ended (or fails the test after 30 s).
+    pub async fn ended(&self, id: &str) -> Value {
+        self.until(id, |c| {
+            !matches!(
+                c["status"].as_str(),
+                Some("queued" | "ringing" | "in-progress")
+            )
+        })
+        .await
+    }
+
+    /// Polls a call until `done` holds.
+    pub async fn until(&self, id: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let call = self.get(&format!("/api/v1/calls/{id}")).await.body;
+            if done(&call) {
+                return call;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the call never got there: {call}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl TestApp {
+    /// A tenant with `minutes` of talk time and an API token for it.
+    pub async fn operator(&self, name: &str, minutes: i64) -> (i64, Api) {
+        let email = format!("{}@example.com", name.to_lowercase().replace(' ', "-"));
+        let (tenant_id, _) = app::backend::accounts::create_tenant_for(&self.state, name, &email)
+            .await
+            .unwrap();
+        if minutes > 0 {
+            // Bought at the standard 250 Toman a minute, so calls have a price.
+            app::backend::billing::credit(
+                &self.state.db,
+                tenant_id,
+                &app::backend::billing::Credit {
+                    seconds: minutes * 60,
+                    rate_per_minute: app::domain::Rial::new(2500),
+                    increment_seconds: 60,
+                    amount: app::domain::Rial::new(minutes * 2500),
+                    source: "admin",
+                    payment_id: None,
+                    kind: "adjustment",
+                    reason: "test credit",
+                },
+            )
+            .await
+            .unwrap();
+        }
+        let (token, _) = app::backend::api_tokens::create(&self.state, tenant_id, "dispatch", None)
+            .await
+            .unwrap();
+        (tenant_id, Api::new(&self.address, &token))
+    }
+
+    /// Seconds the tenant may still use.
+    pub async fn available_seconds(&self, tenant_id: i64) -> i64 {
+        app::backend::billing::balance(&self.state.db, tenant_id)
+            .await
+            .unwrap()
+            .available_seconds()
+    }
+}

@@ -6,6 +6,7 @@
 mod accounts;
 mod admin;
 mod billing;
+mod calls;
 mod cli;
 mod helpers;
 mod payments;

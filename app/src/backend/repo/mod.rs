@@ -1,8 +1,10 @@
 //! SQL, one module per table. Every function takes a [`Conn`](super::db::Conn) so services can
 //! compose several in one transaction. Tenant-scoped functions take the tenant id first.
 
+pub mod api_tokens;
 pub mod audit;
 pub mod billing;
+pub mod calls;
 pub mod email_tokens;
 pub mod invitations;
 pub mod memberships;

@@ -43,3 +43,62 @@ pub async fn set_low_balance_minutes(
     let sql = "update tenant set low_balance_minutes = $2, updated_at = $3 where tenant_id = $1";
     on_conn!(conn, c => sqlx::query(sql).bind(tenant_id).bind(minutes).bind(now).execute(&mut **c).await.map(|_| ()))
 }
+
+/// A tenant's call defaults and limits.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CallSettingsRow {
+    /// `passenger` or `driver`: who is called first.
+    pub first_party: String,
+    /// Longest call, in seconds.
+    pub max_call_seconds: i64,
+    /// How long a leg may ring, in seconds.
+    pub ring_timeout_seconds: i64,
+    /// Whether calls are recorded.
+    pub record_calls: bool,
+    /// Whether the welcome message plays.
+    pub welcome_enabled: bool,
+    /// Calls that may be live at once (set by the platform).
+    pub max_concurrent_calls: i64,
+}
+
+/// The tenant's call settings.
+pub async fn call_settings(
+    conn: &mut Conn<'_>,
+    tenant_id: i64,
+) -> sqlx::Result<Option<CallSettingsRow>> {
+    let sql = "select first_party, max_call_seconds, ring_timeout_seconds, record_calls, \
+               welcome_enabled, max_concurrent_calls from tenant where tenant_id = $1";
+    on_conn!(conn, c => sqlx::query_as(sql).bind(tenant_id).fetch_optional(&mut **c).await)
+}
+
+/// Changes the settings an operator controls (not the concurrency limit).
+pub async fn set_call_settings(
+    conn: &mut Conn<'_>,
+    tenant_id: i64,
+    settings: &CallSettingsRow,
+    now: i64,
+) -> sqlx::Result<()> {
+    let sql =
+        "update tenant set first_party = $2, max_call_seconds = $3, ring_timeout_seconds = $4, \
+               record_calls = $5, welcome_enabled = $6, updated_at = $7 where tenant_id = $1";
+    on_conn!(conn, c => sqlx::query(sql)
+        .bind(tenant_id)
+        .bind(&settings.first_party)
+        .bind(settings.max_call_seconds)
+        .bind(settings.ring_timeout_seconds)
+        .bind(settings.record_calls)
+        .bind(settings.welcome_enabled)
+        .bind(now)
+        .execute(&mut **c).await.map(|_| ()))
+}
+
+/// Sets how many calls may be live at once (platform admins, and tests).
+pub async fn set_max_concurrent_calls(
+    conn: &mut Conn<'_>,
+    tenant_id: i64,
+    limit: i64,
+    now: i64,
+) -> sqlx::Result<()> {
+    let sql = "update tenant set max_concurrent_calls = $2, updated_at = $3 where tenant_id = $1";
+    on_conn!(conn, c => sqlx::query(sql).bind(tenant_id).bind(limit).bind(now).execute(&mut **c).await.map(|_| ()))
+}

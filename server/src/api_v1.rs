@@ -1,0 +1,654 @@
+//! The JSON API (`/api/v1`, bearer tokens) and the `/api.php` compatibility endpoint. Thin:
+//! each handler parses its input, calls one service function in `app::backend::calls` and maps
+//! the result; errors are `application/problem+json` with a stable `code`.
+
+use app::backend::api_tokens::{self, TokenAuth};
+use app::backend::calls::{
+    self, CallDetail, CallError, CallRequest, FieldIssue, ListQuery, Origin, ValidCall,
+};
+use app::backend::repo::calls::{CallRow, LegRow};
+use app::backend::state::AppState;
+use app::domain::Rial;
+use axum::body::Bytes;
+use axum::extract::{FromRequestParts, Path, RawQuery, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use tower_http::limit::RequestBodyLimitLayer;
+
+/// Largest API request body.
+const BODY_LIMIT: usize = 16 * 1024;
+
+/// An API failure, answered as `application/problem+json`.
+#[derive(Debug)]
+pub enum ApiError {
+    /// No or unknown bearer token.
+    Unauthorized,
+    /// Over the request budget.
+    RateLimited {
+        /// Whole seconds to wait.
+        retry_after: u64,
+    },
+    /// Malformed JSON or query.
+    Validation(Vec<FieldIssue>, String),
+    /// A call could not be placed or found.
+    Call(CallError),
+    /// Unexpected; details only in the log.
+    Internal,
+}
+
+impl From<CallError> for ApiError {
+    fn from(err: CallError) -> Self {
+        ApiError::Call(err)
+    }
+}
+
+impl From<api_tokens::TokenError> for ApiError {
+    fn from(err: api_tokens::TokenError) -> Self {
+        tracing::error!(error = %err, "token lookup failed");
+        ApiError::Internal
+    }
+}
+
+fn problem(status: StatusCode, code: &str, title: &str, detail: String) -> Value {
+    json!({
+        "type": format!("https://pol.example/problems/{code}"),
+        "title": title,
+        "status": status.as_u16(),
+        "code": code,
+        "detail": detail,
+    })
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut headers = HeaderMap::new();
+        let (status, body) = match self {
+            ApiError::Unauthorized => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                let s = StatusCode::UNAUTHORIZED;
+                (
+                    s,
+                    problem(
+                        s,
+                        "unauthorized",
+                        "Unauthorized",
+                        "send a valid API token as `Authorization: Bearer pol_…`".into(),
+                    ),
+                )
+            }
+            ApiError::RateLimited { retry_after } => {
+                if let Ok(v) = HeaderValue::from_str(&retry_after.to_string()) {
+                    headers.insert(header::RETRY_AFTER, v);
+                }
+                let s = StatusCode::TOO_MANY_REQUESTS;
+                (
+                    s,
+                    problem(
+                        s,
+                        "rate_limited",
+                        "Too many requests",
+                        format!("slow down; retry in {retry_after} s"),
+                    ),
+                )
+            }
+            ApiError::Validation(issues, detail) => {
+                let s = StatusCode::UNPROCESSABLE_ENTITY;
+                let mut body = problem(s, "validation", "Invalid request", detail);
+                body["errors"] = json!(issues);
+                (s, body)
+            }
+            ApiError::Call(err) => return call_error(err, headers),
+            ApiError::Internal => {
+                let s = StatusCode::INTERNAL_SERVER_ERROR;
+                (
+                    s,
+                    problem(
+                        s,
+                        "internal",
+                        "Internal error",
+                        "something failed on our side; it has been logged".into(),
+                    ),
+                )
+            }
+        };
+        respond(status, headers, body)
+    }
+}
+
+fn respond(status: StatusCode, mut headers: HeaderMap, body: Value) -> Response {
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    (status, headers, body.to_string()).into_response()
+}
+
+fn call_error(err: CallError, headers: HeaderMap) -> Response {
+    let (status, body) = match err {
+        CallError::InvalidNumber { field, issues } => {
+            let s = StatusCode::UNPROCESSABLE_ENTITY;
+            let mut body = problem(
+                s,
+                "invalid_number",
+                "Invalid phone number",
+                format!("{field} is not a valid Iranian mobile number"),
+            );
+            body["field"] = json!(field);
+            body["errors"] = json!(issues);
+            (s, body)
+        }
+        CallError::SameNumber => {
+            let s = StatusCode::UNPROCESSABLE_ENTITY;
+            (
+                s,
+                problem(
+                    s,
+                    "same_number",
+                    "Same number",
+                    "the passenger and the driver have the same number".into(),
+                ),
+            )
+        }
+        CallError::Invalid(issues) => {
+            let s = StatusCode::UNPROCESSABLE_ENTITY;
+            let fields: Vec<&str> = issues.iter().map(|i| i.field.as_str()).collect();
+            let mut body = problem(
+                s,
+                "validation",
+                "Invalid request",
+                format!("invalid fields: {}", fields.join(", ")),
+            );
+            body["errors"] = json!(issues);
+            (s, body)
+        }
+        CallError::InsufficientCredit { available_seconds } => {
+            let s = StatusCode::PAYMENT_REQUIRED;
+            let mut body = problem(
+                s,
+                "insufficient_credit",
+                "Insufficient credit",
+                format!("{available_seconds} s of talk time left; top up in the panel"),
+            );
+            body["balance_seconds"] = json!(available_seconds);
+            (s, body)
+        }
+        CallError::ConcurrencyLimit { limit } => {
+            let s = StatusCode::TOO_MANY_REQUESTS;
+            let mut body = problem(
+                s,
+                "concurrency_limit",
+                "Too many calls in progress",
+                format!("at most {limit} calls may be in progress at once"),
+            );
+            body["limit"] = json!(limit);
+            (s, body)
+        }
+        CallError::IdempotencyMismatch => {
+            let s = StatusCode::UNPROCESSABLE_ENTITY;
+            (
+                s,
+                problem(
+                    s,
+                    "idempotency_key_reused",
+                    "Idempotency-Key reused",
+                    "this Idempotency-Key was already used with a different request".into(),
+                ),
+            )
+        }
+        CallError::NotFound => {
+            let s = StatusCode::NOT_FOUND;
+            (
+                s,
+                problem(s, "not_found", "Not found", "no such call".into()),
+            )
+        }
+        CallError::Database(err) => {
+            tracing::error!(error = %err, "database error in the API");
+            let s = StatusCode::INTERNAL_SERVER_ERROR;
+            (
+                s,
+                problem(
+                    s,
+                    "internal",
+                    "Internal error",
+                    "something failed on our side; it has been logged".into(),
+                ),
+            )
+        }
+        CallError::Billing(err) => {
+            tracing::error!(error = %err, "billing error in the API");
+            let s = StatusCode::INTERNAL_SERVER_ERROR;
+            (
+                s,
+                problem(
+                    s,
+                    "internal",
+                    "Internal error",
+                    "something failed on our side; it has been logged".into(),
+                ),
+            )
+        }
+    };
+    respond(status, headers, body)
+}
+
+/// Checks a token and takes one request from its budget.
+async fn authorize(state: &AppState, token: Option<&str>) -> Result<TokenAuth, ApiError> {
+    let token = token.ok_or(ApiError::Unauthorized)?;
+    let auth = api_tokens::authenticate(state, token)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    state
+        .api_limiter
+        .check(auth.api_token_id)
+        .map_err(|wait| ApiError::RateLimited {
+            retry_after: wait.as_secs().max(1),
+        })?;
+    Ok(auth)
+}
+
+/// The tenant a request's bearer token speaks for.
+pub struct Bearer(pub TokenAuth);
+
+impl FromRequestParts<AppState> for Bearer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            });
+        authorize(state, token).await.map(Bearer)
+    }
+}
+
+fn iso(ms: Option<i64>) -> Value {
+    ms.and_then(|ms| {
+        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+            .ok()?
+            .format(&time::format_description::well_known::Rfc3339)
+            .ok()
+    })
+    .map_or(Value::Null, Value::String)
+}
+
+fn leg_json(leg: &LegRow) -> Value {
+    json!({
+        "position": leg.position,
+        "party": leg.party,
+        "number": leg.number,
+        "dialled_at": iso(leg.dialled_at),
+        "ringing_at": iso(leg.ringing_at),
+        "answered_at": iso(leg.answered_at),
+        "ended_at": iso(leg.ended_at),
+        "cause": leg.cause,
+        "sip_code": leg.sip_code,
+    })
+}
+
+fn money(rial: Option<i64>) -> Value {
+    rial.map_or(
+        Value::Null,
+        |r| json!({ "rial": r, "toman": Rial::new(r).toman().normalize().to_string() }),
+    )
+}
+
+fn recording_json(state: &AppState, call: &CallRow) -> Value {
+    match (&call.recording_path, &call.recording_content_type) {
+        (Some(_), Some(content_type)) => json!({
+            "url": format!("{}/api/v1/calls/{}/recording", state.config.public_url, call.public_id),
+            "format": content_type,
+            "duration_seconds": call.recording_duration_ms.map(|ms| ms as f64 / 1000.0),
+            "bytes": call.recording_bytes,
+        }),
+        _ => Value::Null,
+    }
+}
+
+/// The call resource (list entries leave out the timeline).
+fn call_json(
+    state: &AppState,
+    call: &CallRow,
+    legs: &[LegRow],
+    timeline: Option<&[app::backend::repo::calls::EventRow]>,
+) -> Value {
+    let mut body = json!({
+        "id": call.public_id,
+        "status": call.status,
+        "sandbox": call.sandbox,
+        "passenger": call.passenger,
+        "driver": call.driver,
+        "first": call.first_party,
+        "max_duration": call.max_duration_seconds,
+        "ring_timeout": call.ring_timeout_seconds,
+        "record": call.record,
+        "welcome": call.welcome,
+        "reference": call.reference,
+        "end_cause": call.end_cause,
+        "talk_seconds": call.talk_seconds,
+        "billed_seconds": call.billed_seconds,
+        "cost": money(call.cost_rial),
+        "legs": legs.iter().map(leg_json).collect::<Vec<_>>(),
+        "recording": recording_json(state, call),
+        "created_at": iso(Some(call.created_at)),
+        "bridged_at": iso(call.bridged_at),
+        "ended_at": iso(call.ended_at),
+    });
+    if let Some(events) = timeline {
+        body["timeline"] = events
+            .iter()
+            .map(|e| json!({ "at": iso(Some(e.created_at)), "event": e.kind, "leg": e.leg, "detail": e.detail }))
+            .collect();
+    }
+    body
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    match value.to_str().map(str::trim) {
+        Ok(key) if !key.is_empty() && key.len() <= calls::IDEMPOTENCY_KEY_MAX => {
+            Ok(Some(key.to_owned()))
+        }
+        _ => Err(ApiError::Validation(
+            vec![FieldIssue {
+                field: "Idempotency-Key".into(),
+                code: "invalid",
+                message: format!(
+                    "Idempotency-Key must be 1 to {} visible ASCII characters",
+                    calls::IDEMPOTENCY_KEY_MAX
+                ),
+            }],
+            "invalid Idempotency-Key header".into(),
+        )),
+    }
+}
+
+/// Turns a serde error into a field list (`unknown field`, wrong type, missing field).
+fn json_issue(err: &serde_json::Error) -> ApiError {
+    let message = err.to_string();
+    let field = message
+        .split('`')
+        .nth(1)
+        .filter(|_| message.contains("field"))
+        .unwrap_or("body")
+        .to_owned();
+    let code = if message.starts_with("unknown field") {
+        "unknown_field"
+    } else if message.starts_with("missing field") {
+        "required"
+    } else if err.is_syntax() || err.is_eof() {
+        "invalid_json"
+    } else {
+        "invalid_type"
+    };
+    ApiError::Validation(
+        vec![FieldIssue {
+            field,
+            code,
+            message: message.clone(),
+        }],
+        message,
+    )
+}
+
+async fn create_call(
+    State(state): State<AppState>,
+    Bearer(auth): Bearer,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let key = idempotency_key(&headers)?;
+    let request: CallRequest = serde_json::from_slice(&body).map_err(|e| json_issue(&e))?;
+    let call = ValidCall::parse(&request)?;
+    let placed = calls::place(
+        &state,
+        auth.tenant_id,
+        Origin::Token(auth.api_token_id),
+        &call,
+        key.as_deref(),
+    )
+    .await?;
+    let detail = calls::get(&state, auth.tenant_id, &placed.call.public_id).await?;
+    let mut body = call_json(&state, &detail.call, &detail.legs, Some(&detail.events));
+    body["billing"] = json!({
+        "held_seconds": placed.call.held_seconds,
+        "balance_seconds": placed.balance_seconds,
+    });
+    let mut response = (StatusCode::CREATED, Json(body)).into_response();
+    let location = format!("/api/v1/calls/{}", placed.call.public_id);
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    if placed.replayed {
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}
+
+fn detail_json(state: &AppState, detail: &CallDetail) -> Value {
+    call_json(state, &detail.call, &detail.legs, Some(&detail.events))
+}
+
+async fn show_call(
+    State(state): State<AppState>,
+    Bearer(auth): Bearer,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let detail = calls::get(&state, auth.tenant_id, &id).await?;
+    Ok(Json(detail_json(&state, &detail)))
+}
+
+/// Parses a query string into `T`, refusing unknown parameters.
+pub fn parse_query<T: serde::de::DeserializeOwned>(raw: Option<&str>) -> Result<T, ApiError> {
+    serde_urlencoded::from_str(raw.unwrap_or("")).map_err(|err| {
+        let message = err.to_string();
+        ApiError::Validation(
+            vec![FieldIssue {
+                field: message.split('`').nth(1).unwrap_or("query").to_owned(),
+                code: "invalid_query",
+                message: message.clone(),
+            }],
+            message,
+        )
+    })
+}
+
+async fn list_calls(
+    State(state): State<AppState>,
+    Bearer(auth): Bearer,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let query: ListQuery = parse_query(raw.as_deref())?;
+    let (filter, limit) = calls::parse_list(&query)?;
+    let (rows, next) = calls::list(&state, auth.tenant_id, &filter, limit).await?;
+    let legs = calls::legs_of(&state, &rows).await?;
+    let data: Vec<Value> = rows
+        .iter()
+        .zip(&legs)
+        .map(|(call, legs)| call_json(&state, call, legs, None))
+        .collect();
+    Ok(Json(json!({ "data": data, "next_cursor": next })))
+}
+
+async fn hang_up(
+    State(state): State<AppState>,
+    Bearer(auth): Bearer,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let detail = calls::hang_up(&state, auth.tenant_id, &id).await?;
+    Ok(Json(detail_json(&state, &detail)))
+}
+
+async fn recording(
+    State(state): State<AppState>,
+    Bearer(auth): Bearer,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let detail = calls::get(&state, auth.tenant_id, &id).await?;
+    Ok(crate::media::serve_recording(&state, &detail.call, &headers).await)
+}
+
+async fn account(
+    State(state): State<AppState>,
+    Bearer(auth): Bearer,
+) -> Result<Json<Value>, ApiError> {
+    let settings = calls::settings(&state, auth.tenant_id).await?;
+    let summary = app::backend::billing::summary(&state.db, auth.tenant_id)
+        .await
+        .map_err(CallError::from)?;
+    let tenant = {
+        let mut tx = state.db.read().await.map_err(CallError::from)?;
+        app::backend::repo::tenants::find(&mut tx.conn(), auth.tenant_id)
+            .await
+            .map_err(CallError::from)?
+            .ok_or(CallError::NotFound)?
+    };
+    Ok(Json(json!({
+        "tenant": { "id": tenant.tenant_id, "name": tenant.name },
+        "sandbox": state.engine.is_sandbox(),
+        "balance": {
+            "seconds": summary.available_seconds,
+            "minutes": summary.available_seconds / 60,
+            "held_seconds": summary.held_seconds,
+            "value": money(Some(summary.value.rial())),
+        },
+        "settings": {
+            "first": settings.first_party,
+            "max_duration": settings.max_call_seconds,
+            "ring_timeout": settings.ring_timeout_seconds,
+            "record": settings.record_calls,
+            "welcome": settings.welcome_enabled,
+            "max_concurrent_calls": settings.max_concurrent_calls,
+        },
+    })))
+}
+
+/// What older click-to-call services took.
+#[derive(Debug, Default, serde::Deserialize)]
+struct LegacyParams {
+    token: Option<String>,
+    passenger: Option<String>,
+    driver: Option<String>,
+    first: Option<String>,
+    limit: Option<String>,
+}
+
+/// `GET|POST /api.php?token=…&passenger=…&driver=…[&first=…][&limit=seconds]`.
+async fn legacy(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+    body: Bytes,
+) -> Response {
+    let result = async {
+        let mut params: LegacyParams =
+            serde_urlencoded::from_str(raw.as_deref().unwrap_or("")).unwrap_or_default();
+        if method == Method::POST && !body.is_empty() {
+            let form: LegacyParams = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+            params.token = form.token.or(params.token);
+            params.passenger = form.passenger.or(params.passenger);
+            params.driver = form.driver.or(params.driver);
+            params.first = form.first.or(params.first);
+            params.limit = form.limit.or(params.limit);
+        }
+        let bearer = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::to_owned);
+        let auth = authorize(&state, params.token.as_deref().or(bearer.as_deref())).await?;
+        let max_duration = match params
+            .limit
+            .as_deref()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+        {
+            None => None,
+            Some(limit) => Some(limit.parse::<i64>().map_err(|_| {
+                ApiError::Validation(
+                    vec![FieldIssue {
+                        field: "limit".into(),
+                        code: "invalid_type",
+                        message: "limit must be a whole number of seconds".into(),
+                    }],
+                    "limit must be a whole number of seconds".into(),
+                )
+            })?),
+        };
+        let request = CallRequest {
+            passenger: params.passenger.unwrap_or_default(),
+            driver: params.driver.unwrap_or_default(),
+            first: params.first,
+            max_duration,
+            ..CallRequest::default()
+        };
+        let call = ValidCall::parse(&request)?;
+        let placed = calls::place(
+            &state,
+            auth.tenant_id,
+            Origin::Token(auth.api_token_id),
+            &call,
+            None,
+        )
+        .await?;
+        Ok::<_, ApiError>(json!({
+            "ok": true,
+            "call_id": placed.call.public_id,
+            "status": placed.call.status,
+            "max_duration": placed.call.max_duration_seconds,
+            "sandbox": placed.call.sandbox,
+        }))
+    }
+    .await;
+    match result {
+        Ok(body) => (StatusCode::OK, Json(body)).into_response(),
+        Err(err) => {
+            let mut response = err.into_response();
+            // Older clients look for `ok`; keep the problem document and add it.
+            let status = response.status();
+            let body = std::mem::take(response.body_mut());
+            match axum::body::to_bytes(body, BODY_LIMIT).await {
+                Ok(bytes) => {
+                    let mut value: Value =
+                        serde_json::from_slice(&bytes).unwrap_or_else(|_| json!({}));
+                    value["ok"] = json!(false);
+                    let mut out = (status, value.to_string()).into_response();
+                    *out.headers_mut() = response.headers().clone();
+                    out
+                }
+                Err(_) => (status, "").into_response(),
+            }
+        }
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError::Call(CallError::NotFound)
+}
+
+/// The API's routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/calls", post(create_call).get(list_calls))
+        .route("/api/v1/calls/{id}", get(show_call))
+        .route("/api/v1/calls/{id}/hangup", post(hang_up))
+        .route("/api/v1/calls/{id}/recording", get(recording))
+        .route("/api/v1/account", get(account))
+        .route("/api/v1/{*rest}", get(not_found).post(not_found))
+        .route("/api.php", get(legacy).post(legacy))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+}
