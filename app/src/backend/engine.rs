@@ -22,7 +22,8 @@ use super::state::AppState;
 use crate::domain::call::mask_number;
 use crate::domain::{CallStatus, Party};
 
-/// How often an engine tells the others it is alive.
+/// How often an engine tells the others it is alive (at most; a third of the staleness limit
+/// when that is shorter, so a live engine never looks dead).
 const HEARTBEAT: Duration = Duration::from_secs(5);
 /// How often talk time is written down during a call (in call time).
 const CHECKPOINT: Duration = Duration::from_secs(10);
@@ -760,7 +761,8 @@ pub async fn reconcile_orphans(state: &AppState) -> anyhow::Result<usize> {
 /// Background duty of every engine: a heartbeat, and reconciling calls of dead engines (once at
 /// start-up, then every few seconds).
 pub async fn supervise(state: AppState) {
-    let mut tick = tokio::time::interval(HEARTBEAT);
+    let period = (state.engine.inner.stale_after / 3).clamp(Duration::from_millis(100), HEARTBEAT);
+    let mut tick = tokio::time::interval(period);
     loop {
         tick.tick().await;
         let heartbeat = async {

@@ -593,3 +593,103 @@ async fn the_compatibility_endpoint_places_calls(app: TestApp) {
         .unwrap();
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
 }
+
+// A `pol` process killed mid-call, and the one that starts after it.
+use std::process::{Child, Command, Stdio};
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the real binary on the test app's database, with fast sandbox time.
+async fn start(app: &TestApp) -> Server {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(env!("CARGO_BIN_EXE_pol"))
+        .arg("serve")
+        .env("DATABASE_URL", &app.state.config.database_url)
+        .env("POL_DATA_DIR", &app.state.config.data_dir)
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("POL_SANDBOX_TIME_SCALE", "0.05")
+        .env("POL_ENGINE_STALE_SECONDS", "1")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("the pol binary starts");
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    for _ in 0..300 {
+        if http.get(format!("{base}/health")).send().await.is_ok() {
+            return Server { child, base };
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("pol serve did not come up");
+}
+
+async fn a_call_cut_by_a_crash_is_billed_for_its_known_talk_after_restart(app: TestApp) {
+    let (tenant, api) = app.operator("Crash Test Cabs", 100).await;
+    let mut first = start(&app).await;
+    let api = Api::new(&first.base, &api.token);
+    let placed = api
+        .call(json!({ "passenger": "09121237900", "driver": "09351237900" }))
+        .await;
+    let id = placed["id"].as_str().unwrap().to_owned();
+    api.until(&id, |c| c["status"] == "in-progress").await;
+    // Wait for a talk-time checkpoint (every 10 s of call time: 0.5 s here).
+    let known = loop {
+        let known = app
+            .sql_i64(&format!(
+                "select known_talk_seconds from phone_call where public_id = '{id}'"
+            ))
+            .await;
+        if known >= 10 {
+            break known;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+
+    first.child.kill().unwrap();
+    first.child.wait().unwrap();
+    let still_live = app
+        .sql_i64(&format!(
+            "select count(*) from phone_call where public_id = '{id}' and status = 'in-progress'"
+        ))
+        .await;
+    assert_eq!(still_live, 1, "the dead server could not end its call");
+    let second = start(&app).await;
+    let api = Api::new(&second.base, &api.token);
+    let call = api.ended(&id).await;
+
+    assert_eq!(call["status"], "completed", "{call}");
+    assert_eq!(call["end_cause"], "server_restart");
+    let talk = call["talk_seconds"].as_i64().unwrap();
+    assert!(
+        talk >= known,
+        "billed for at least the talk known before the crash: {call}"
+    );
+    let billed = call["billed_seconds"].as_i64().unwrap();
+    assert_eq!(billed, (talk + 59) / 60 * 60);
+    assert_eq!(app.available_seconds(tenant).await, 6000 - billed);
+    assert_eq!(
+        app.sql_i64("select count(*) from credit_hold where status = 'open'")
+            .await,
+        0
+    );
+    for leg in call["legs"].as_array().unwrap() {
+        assert_eq!(leg["cause"], "server_restart");
+    }
+}
+
+on_both_databases!(a_call_cut_by_a_crash_is_billed_for_its_known_talk_after_restart);
