@@ -147,9 +147,12 @@ pub fn PanelLayout(session: SessionView, user: UserView, children: Children) -> 
         <div class="panel">
             <nav class="sidenav" aria-label=t.nav_settings>
                 <A href="/dashboard">{t.nav_dashboard}</A>
+                <A href="/calls">{t.nav_calls}</A>
                 <A href="/billing" exact=true>{t.nav_top_up}</A>
                 <A href="/billing/payments">{t.nav_payments}</A>
                 <span class="sidenav-heading">{t.nav_settings}</span>
+                <A href="/settings/calls">{t.nav_call_settings}</A>
+                <A href="/settings/tokens">{t.nav_tokens}</A>
                 <A href="/settings/profile">{t.nav_profile}</A>
                 <A href="/settings/security">{t.nav_security}</A>
                 <A href="/settings/team">{t.nav_team}</A>

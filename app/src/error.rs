@@ -36,6 +36,10 @@ pub enum Problem {
     AmountOutOfRange,
     /// More than the tenant has available.
     ExceedsBalance,
+    /// A number outside the range the form states.
+    OutOfRange,
+    /// Both parties have the same number.
+    SameNumber,
 }
 
 /// A problem attached to a form field by name.
@@ -127,6 +131,12 @@ pub enum AppError {
     /// An e-mailed link that is unknown, expired or already used.
     #[error("the link is invalid or has expired")]
     LinkInvalid,
+    /// Not enough talk time for a call.
+    #[error("insufficient credit")]
+    InsufficientCredit,
+    /// Too many calls in progress.
+    #[error("too many calls in progress")]
+    ConcurrencyLimit,
     /// The payment gateway refused or could not be reached; nothing was charged.
     #[error("the payment gateway is unavailable")]
     GatewayUnavailable,
@@ -157,6 +167,8 @@ impl AppError {
             AppError::NotFound => 404,
             AppError::LinkInvalid => 410,
             AppError::GatewayUnavailable => 502,
+            AppError::InsufficientCredit => 402,
+            AppError::ConcurrencyLimit => 429,
             AppError::Internal => 500,
             AppError::Request(_) => 400,
         }

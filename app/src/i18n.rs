@@ -73,6 +73,28 @@ impl Lang {
         self.num(crate::domain::digits::group_thousands(n))
     }
 
+    /// The time of day with seconds, in Tehran time and this language's digits.
+    pub fn clock(self, unix_ms: i64) -> String {
+        let d = crate::domain::jalali::tehran_gregorian(unix_ms);
+        let seconds = unix_ms.div_euclid(1000).rem_euclid(60);
+        self.num(format!("{:02}:{:02}:{:02}", d.hour, d.minute, seconds))
+    }
+
+    /// A stored number as people here write it: `+989121234567` → `09121234567` (masked and
+    /// foreign numbers as they are), in this language's digits.
+    pub fn phone(self, number: &str) -> String {
+        let local = match number.strip_prefix("+98") {
+            Some(national) => format!("0{national}"),
+            None => number.to_owned(),
+        };
+        self.num(local)
+    }
+
+    /// Seconds as `m:ss`.
+    pub fn duration(self, seconds: i64) -> String {
+        self.num(format!("{}:{:02}", seconds / 60, seconds % 60))
+    }
+
     /// A date and time in this language's calendar: Jalali for `fa`, Gregorian for `en`
     /// (both in Tehran time).
     pub fn datetime(self, unix_ms: i64) -> String {
@@ -294,6 +316,86 @@ texts! {
     status_canceled: "لغو شد", "Canceled";
     party_passenger: "مسافر", "Passenger";
     party_driver: "راننده", "Driver";
+    calls_title: "گزارش تماس‌ها", "Call reports";
+    calls_empty: "هنوز تماسی ثبت نشده است.", "No calls yet.";
+    calls_sandbox: "تماس‌ها در محیط آزمایشی (sandbox) برقرار می‌شوند: هیچ تلفن واقعی زنگ نمی‌خورد و صدای ضبط‌شده ساختگی است.", "Calls run in the sandbox: no real phone rings and the recorded voices are synthesized.";
+    badge_sandbox: "آزمایشی", "Sandbox";
+    test_call_title: "تماس آزمایشی", "Test call";
+    test_call_lead: "دو شماره بدهید تا پل بین آن‌ها تماس برقرار کند. در محیط آزمایشی شماره‌هایی که به ۰۰۰۱ ختم می‌شوند مشغول‌اند، ۰۰۰۲ پاسخ نمی‌دهند، ۰۰۰۳ در دسترس نیستند و ۷ و سه رقم به همان تعداد ثانیه حرف می‌زنند (۷۰۶۱ یعنی ۶۱ ثانیه).", "Give two numbers and Pol connects them. In the sandbox, numbers ending 0001 are busy, 0002 never answer, 0003 are unreachable, and 7 plus three digits talk that many seconds (7061: 61 s).";
+    test_call_submit: "برقراری تماس", "Place call";
+    filter_all: "همه", "All";
+    filter_from: "از تاریخ", "From";
+    filter_to: "تا تاریخ", "To";
+    filter_number: "شماره (رقم‌های آخر)", "Number (last digits)";
+    filter_submit: "اعمال فیلتر", "Filter";
+    export_csv: "دریافت CSV", "Export CSV";
+    invalid_filters: "برخی فیلترها نامعتبر بود؛ همه‌ی تماس‌ها نمایش داده شد.", "Some filters were invalid; showing every call.";
+    older_calls: "تماس‌های قدیمی‌تر", "Older calls";
+    newest_calls: "جدیدترین تماس‌ها", "Newest calls";
+    call_title: "جزئیات تماس", "Call details";
+    call_placed: "زمان ثبت", "Placed";
+    call_billed: "زمان محاسبه‌شده", "Billed";
+    call_limit: "سقف مدت", "Time limit";
+    call_recording: "ضبط مکالمه", "Recording";
+    call_download: "دانلود فایل", "Download";
+    call_no_recording: "این تماس ضبط نشده است.", "This call has no recording.";
+    call_legs: "مسیرهای تماس", "Legs";
+    call_timeline: "رویدادها", "Timeline";
+    call_live: "این تماس در جریان است؛ صفحه خودبه‌خود تازه می‌شود.", "This call is in progress; the page refreshes itself.";
+    leg_first: "نفر اول", "First";
+    leg_second: "نفر دوم", "Second";
+    col_dialled: "شماره‌گیری", "Dialled";
+    col_ringing: "زنگ", "Ringing";
+    col_answered: "پاسخ", "Answered";
+    col_ended: "پایان", "Ended";
+    seconds_short: "ثانیه", "s";
+    back_to_calls: "بازگشت به گزارش", "Back to reports";
+    call_settings_title: "تنظیمات تماس", "Call settings";
+    field_first_party: "اول به چه کسی زنگ زده شود؟", "Who is called first?";
+    field_max_duration: "سقف مدت مکالمه (ثانیه)", "Longest call (seconds)";
+    hint_max_duration: "۱۰ تا ۷۲۰۰ ثانیه. درخواست‌های API نمی‌توانند بیش از این بخواهند.", "10 to 7200 seconds. API requests cannot ask for more.";
+    field_ring_timeout: "مهلت زنگ خوردن (ثانیه)", "Ring timeout (seconds)";
+    hint_ring_timeout: "۵ تا ۱۲۰ ثانیه", "5 to 120 seconds";
+    field_record: "مکالمه‌ها ضبط شوند", "Record calls";
+    field_welcome: "پیام خوشامد برای نفر اول پخش شود", "Play the welcome message to the first party";
+    concurrency_note: "سقف تماس‌های هم‌زمان شما {n} است. برای افزایش آن با پشتیبانی تماس بگیرید.", "You may have {n} calls in progress at once. Contact support to raise it.";
+    tokens_title: "کلیدهای API", "API tokens";
+    tokens_lead: "سامانه‌ی دیسپچ شما با این کلیدها تماس برقرار می‌کند. هر کلید فقط یک بار نمایش داده می‌شود؛ آن را مثل رمز عبور نگه دارید.", "Your dispatch system places calls with these tokens. Each token is shown only once; keep it like a password.";
+    token_name: "نام کلید", "Token name";
+    token_create: "ساخت کلید", "Create token";
+    token_fresh: "این کلید را همین حالا کپی کنید؛ دیگر نمایش داده نمی‌شود:", "Copy this token now; it will not be shown again:";
+    token_copy: "کپی", "Copy";
+    token_prefix: "آغاز کلید", "Starts with";
+    token_created: "ساخته‌شده", "Created";
+    token_last_used: "آخرین استفاده", "Last used";
+    token_never: "هرگز", "Never";
+    token_revoke: "ابطال", "Revoke";
+    token_revoked: "باطل شده", "Revoked";
+    tokens_empty: "هنوز کلیدی نساخته‌اید.", "No tokens yet.";
+    token_example: "نمونه‌ی درخواست:", "Example request:";
+    cause_first_party_hung_up: "نفر اول قطع کرد", "First party hung up";
+    cause_second_party_hung_up: "نفر دوم قطع کرد", "Second party hung up";
+    cause_max_duration: "سقف مدت تماس", "Time limit reached";
+    cause_credit_exhausted: "اعتبار تمام شد", "Credit ran out";
+    cause_api_hangup: "قطع با درخواست API", "Hung up through the API";
+    cause_server_restart: "راه‌اندازی دوباره‌ی سرور", "Server restart";
+    cause_busy: "مشغول", "Busy";
+    cause_no_answer: "بی‌پاسخ", "No answer";
+    cause_unreachable: "در دسترس نیست", "Unreachable";
+    cause_rejected: "رد شد", "Declined";
+    cause_hangup: "قطع کرد", "Hung up";
+    ev_queued: "در صف قرار گرفت", "Queued";
+    ev_dialing: "شماره‌گیری", "Dialing";
+    ev_ringing: "زنگ می‌خورد", "Ringing";
+    ev_answered: "پاسخ داد", "Answered";
+    ev_welcome: "پخش پیام خوشامد", "Welcome message";
+    ev_bridged: "دو طرف وصل شدند", "Parties connected";
+    ev_held: "{n} ثانیه اعتبار رزرو شد", "{n} s of credit held";
+    ev_leg_ended: "مسیر پایان یافت", "Leg ended";
+    err_out_of_range: "این مقدار خارج از بازه‌ی مجاز است.", "This value is outside the allowed range.";
+    err_same_number: "شماره‌ی مسافر و راننده نباید یکی باشد.", "The passenger and the driver must have different numbers.";
+    err_insufficient_credit: "اعتبار کافی برای این تماس ندارید. ابتدا اعتبار بخرید.", "Not enough talk time for this call. Top up first.";
+    err_concurrency: "به سقف تماس‌های هم‌زمان رسیده‌اید. کمی بعد دوباره تلاش کنید.", "You have reached your limit of simultaneous calls. Try again shortly.";
     err_not_a_number: "یک عدد بنویسید.", "Enter a whole number.";
     err_amount_range: "مبلغ باید بین ۱۰٬۰۰۰ و ۵۰٬۰۰۰٬۰۰۰ تومان باشد.", "The amount must be between 10,000 and 50,000,000 Toman.";
     err_gateway: "درگاه پرداخت در دسترس نیست؛ مبلغی کسر نشد. کمی بعد دوباره تلاش کنید.", "The payment gateway is unavailable; nothing was charged. Please try again shortly.";
@@ -332,6 +434,40 @@ impl Texts {
             S::NoAnswer => self.status_no_answer,
             S::Failed => self.status_failed,
             S::Canceled => self.status_canceled,
+        }
+    }
+
+    /// A cause code in words (unknown codes are shown as they are).
+    pub fn cause<'a>(&self, code: &'a str) -> &'a str {
+        match code {
+            "first_party_hung_up" => self.cause_first_party_hung_up,
+            "second_party_hung_up" => self.cause_second_party_hung_up,
+            "max_duration" => self.cause_max_duration,
+            "credit_exhausted" => self.cause_credit_exhausted,
+            "api_hangup" => self.cause_api_hangup,
+            "server_restart" => self.cause_server_restart,
+            "busy" => self.cause_busy,
+            "no-answer" => self.cause_no_answer,
+            "unreachable" => self.cause_unreachable,
+            "rejected" => self.cause_rejected,
+            "hangup" => self.cause_hangup,
+            other => other,
+        }
+    }
+
+    /// A timeline event in words.
+    pub fn event<'a>(&self, kind: &'a str) -> &'a str {
+        match kind {
+            "queued" => self.ev_queued,
+            "dialing" => self.ev_dialing,
+            "ringing" => self.ev_ringing,
+            "answered" => self.ev_answered,
+            "welcome" => self.ev_welcome,
+            "bridged" => self.ev_bridged,
+            "leg_ended" => self.ev_leg_ended,
+            other => other
+                .parse::<crate::domain::CallStatus>()
+                .map_or(other, |s| self.call_status(s)),
         }
     }
 
@@ -375,6 +511,8 @@ impl Texts {
             Problem::NotANumber => self.err_not_a_number,
             Problem::AmountOutOfRange => self.err_amount_range,
             Problem::ExceedsBalance => self.err_exceeds_balance,
+            Problem::OutOfRange => self.err_out_of_range,
+            Problem::SameNumber => self.err_same_number,
         }
     }
 }
@@ -395,6 +533,8 @@ impl AppError {
             AppError::NotFound => t.err_not_found.into(),
             AppError::LinkInvalid => t.err_link.into(),
             AppError::GatewayUnavailable => t.err_gateway.into(),
+            AppError::InsufficientCredit => t.err_insufficient_credit.into(),
+            AppError::ConcurrencyLimit => t.err_concurrency.into(),
             AppError::Internal => t.err_internal.into(),
             AppError::Request(_) => t.err_request.into(),
         }

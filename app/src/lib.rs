@@ -21,7 +21,9 @@ use leptos_router::{path, SsrMode};
 use crate::api::{get_session, SessionView};
 use crate::error::AppError;
 use crate::i18n::Lang;
-use crate::pages::{admin, auth, billing, invite, landing, not_found::NotFound, panel, settings};
+use crate::pages::{
+    admin, auth, billing, calls, invite, landing, not_found::NotFound, panel, settings,
+};
 
 /// The language of the current request, for the `<html>` element rendered before the app.
 #[cfg(feature = "ssr")]
@@ -100,6 +102,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings/team") view=settings::Team ssr=SsrMode::Async />
                     <Route path=path!("/settings/team/:id") view=settings::Member ssr=SsrMode::Async />
                     <Route path=path!("/settings/companies") view=settings::Companies ssr=SsrMode::Async />
+                    <Route path=path!("/settings/calls") view=settings::CallSettings ssr=SsrMode::Async />
+                    <Route path=path!("/settings/tokens") view=settings::Tokens ssr=SsrMode::Async />
+                    <Route path=path!("/calls") view=calls::Calls ssr=SsrMode::Async />
+                    <Route path=path!("/calls/:id") view=calls::CallDetail ssr=SsrMode::Async />
                 </Routes>
             </SessionProvider>
         </Router>

@@ -19,7 +19,7 @@ async function freePort() {
   });
 }
 
-export async function startServer() {
+export async function startServer(extraEnv = {}) {
   const bin = process.env.POL_BIN;
   if (!bin) throw new Error('POL_BIN must point at the pol binary');
   const dataDir = mkdtempSync(join(tmpdir(), 'pol-e2e-'));
@@ -33,6 +33,7 @@ export async function startServer() {
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       POL_PUBLIC_URL: base,
       RUST_LOG: 'warn',
+      ...extraEnv,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -97,10 +98,10 @@ export const shots = new URL('../../docs/', import.meta.url).pathname;
 
 // Starts a server and a browser before the tests of the calling file and stops them after.
 // Returns an object whose `server` and `browser` are set once `before` has run.
-export function withServerAndBrowser() {
+export function withServerAndBrowser(extraEnv = {}) {
   const env = {};
   before(async () => {
-    env.server = await startServer();
+    env.server = await startServer(extraEnv);
     env.browser = await launchBrowser();
     mkdirSync(shots, { recursive: true });
   });

@@ -385,7 +385,7 @@ pub async fn place(
         second_number.as_e164(),
     )
     .await?;
-    let detail = format!("held {} s", hold.seconds);
+    let detail = hold.seconds.to_string();
     repo::add_event(&mut tx.conn(), call_id, "queued", None, &detail, now).await?;
     let row = repo::find_by_id(&mut tx.conn(), call_id)
         .await?

@@ -25,6 +25,11 @@ impl Role {
         }
     }
 
+    /// Whether this role may change call settings, issue API tokens and place test calls.
+    pub fn operates(self) -> bool {
+        matches!(self, Role::Owner | Role::Admin)
+    }
+
     /// Whether this role may invite, change and remove members.
     pub fn manages_team(self) -> bool {
         self == Role::Owner

@@ -281,3 +281,147 @@ pub fn Companies() -> impl IntoView {
         } />
     }
 }
+
+/// `/settings/calls`: leg order, limits, recording and welcome message.
+#[component]
+pub fn CallSettings() -> impl IntoView {
+    use crate::api::calls::{get_call_settings, SaveCallSettings};
+    let settings = Resource::new(|| (), |_| get_call_settings());
+    let action = ServerAction::<SaveCallSettings>::new();
+    let errors = form_errors(action);
+    let error = action_error(action);
+    let saved = query_flag("saved");
+    view! {
+        <Panel render=move |s: SessionView, _user: UserView| {
+            let lang = s.lang;
+            let t = lang.t();
+            let csrf = s.csrf.clone();
+            view! {
+                <h1>{t.call_settings_title}</h1>
+                {saved.then(|| view! { <Notice text=t.saved /> })}
+                <Suspense fallback=move || view! { <p>{t.loading}</p> }>
+                    {move || { let csrf = csrf.clone(); Suspend::new(async move {
+                        let c = match settings.await {
+                            Ok(c) => c,
+                            Err(err) => return view! { <p class="alert error">{err.message(lang)}</p> }.into_any(),
+                        };
+                        let passenger_first = c.first_party != "driver";
+                        view! {
+                            <section class="card">
+                                <FormAlert error lang />
+                                <ActionForm action>
+                                    <Csrf token=csrf />
+                                    <fieldset class="field" disabled=!c.can_manage>
+                                        <legend>{t.field_first_party}</legend>
+                                        <label class="choice"><input type="radio" name="first_party" value="passenger" checked=passenger_first />{t.party_passenger}</label>
+                                        <label class="choice"><input type="radio" name="first_party" value="driver" checked=!passenger_first />{t.party_driver}</label>
+                                    </fieldset>
+                                    <Field label=t.field_max_duration name="max_duration" errors lang ltr=true value=c.max_duration.to_string() hint=t.hint_max_duration />
+                                    <Field label=t.field_ring_timeout name="ring_timeout" errors lang ltr=true value=c.ring_timeout.to_string() hint=t.hint_ring_timeout />
+                                    <label class="choice"><input type="checkbox" name="record" value="on" checked=c.record />{t.field_record}</label>
+                                    <label class="choice"><input type="checkbox" name="welcome" value="on" checked=c.welcome />{t.field_welcome}</label>
+                                    <p class="muted" data-testid="concurrency">{t.concurrency_note.replace("{n}", &lang.int(c.max_concurrent_calls))}</p>
+                                    {c.can_manage.then(|| view! { <Submit label=t.save pending=action.pending().into() /> })}
+                                </ActionForm>
+                            </section>
+                        }.into_any()
+                    })}}
+                </Suspense>
+            }
+        } />
+    }
+}
+
+/// `/settings/tokens`: API tokens, each shown once.
+#[component]
+pub fn Tokens() -> impl IntoView {
+    use crate::api::calls::{get_tokens, CreateApiToken, RevokeApiToken};
+    let create = ServerAction::<CreateApiToken>::new();
+    let revoke = ServerAction::<RevokeApiToken>::new();
+    let tokens = Resource::new(
+        move || (create.version().get(), revoke.version().get()),
+        |_| get_tokens(),
+    );
+    let errors = form_errors(create);
+    let error = action_error(create);
+    view! {
+        <Panel render=move |s: SessionView, _user: UserView| {
+            let lang = s.lang;
+            let t = lang.t();
+            let csrf = s.csrf.clone();
+            view! {
+                <h1>{t.tokens_title}</h1>
+                <p class="muted">{t.tokens_lead}</p>
+                <Suspense fallback=move || view! { <p>{t.loading}</p> }>
+                    {move || { let csrf = csrf.clone(); Suspend::new(async move {
+                        let list = match tokens.await {
+                            Ok(list) => list,
+                            Err(err) => return view! { <p class="alert error">{err.message(lang)}</p> }.into_any(),
+                        };
+                        let fresh = list.fresh.clone().map(|token| {
+                            let example = format!(
+                                "curl -X POST {}/api/v1/calls -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' -d '{{\"passenger\":\"09121234567\",\"driver\":\"09351234567\"}}'",
+                                list.api_base
+                            );
+                            view! {
+                                <div class="alert success fresh-token">
+                                    <p>{t.token_fresh}</p>
+                                    <p class="copy-row">
+                                        <code dir="ltr" data-testid="fresh-token">{token.clone()}</code>
+                                        <button type="button" class="button small" data-token=token.clone()
+                                            onclick="navigator.clipboard&&navigator.clipboard.writeText(this.dataset.token)">{t.token_copy}</button>
+                                    </p>
+                                    <p class="muted">{t.token_example}</p>
+                                    <pre dir="ltr">{example}</pre>
+                                </div>
+                            }
+                        });
+                        let rows = list.tokens.iter().map(|tok| {
+                            let id = tok.id.to_string();
+                            let csrf = csrf.clone();
+                            view! {
+                                <tr class:revoked=tok.revoked_at.is_some()>
+                                    <td>{tok.name.clone()}</td>
+                                    <td><code dir="ltr">{format!("{}…", tok.prefix)}</code></td>
+                                    <td>{lang.datetime(tok.created_at)}</td>
+                                    <td>{tok.last_used_at.map_or_else(|| t.token_never.to_owned(), |at| lang.datetime(at))}</td>
+                                    <td>{match tok.revoked_at {
+                                        Some(_) => view! { <span class="status status-failed">{t.token_revoked}</span> }.into_any(),
+                                        None => view! {
+                                            <ActionForm action=revoke attr:class="inline">
+                                                <Csrf token=csrf />
+                                                <input type="hidden" name="id" value=id />
+                                                <button type="submit" class="link danger" data-testid="revoke-token">{t.token_revoke}</button>
+                                            </ActionForm>
+                                        }.into_any(),
+                                    }}</td>
+                                </tr>
+                            }
+                        }).collect_view();
+                        view! {
+                            {fresh}
+                            <section class="card">
+                                <FormAlert error lang />
+                                <ActionForm action=create attr:class="inline-fields">
+                                    <Csrf token=csrf.clone() />
+                                    <Field label=t.token_name name="name" errors lang />
+                                    <Submit label=t.token_create pending=create.pending().into() />
+                                </ActionForm>
+                            </section>
+                            {if list.tokens.is_empty() {
+                                view! { <p class="muted">{t.tokens_empty}</p> }.into_any()
+                            } else {
+                                view! {
+                                    <table class="table" data-testid="tokens">
+                                        <thead><tr><th>{t.token_name}</th><th>{t.token_prefix}</th><th>{t.token_created}</th><th>{t.token_last_used}</th><th></th></tr></thead>
+                                        <tbody>{rows}</tbody>
+                                    </table>
+                                }.into_any()
+                            }}
+                        }.into_any()
+                    })}}
+                </Suspense>
+            }
+        } />
+    }
+}

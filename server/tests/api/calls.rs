@@ -616,7 +616,7 @@ async fn start(app: &TestApp) -> Server {
         .local_addr()
         .unwrap()
         .port();
-    let child = Command::new(env!("CARGO_BIN_EXE_pol"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pol"))
         .arg("serve")
         .env("DATABASE_URL", &app.state.config.database_url)
         .env("POL_DATA_DIR", &app.state.config.data_dir)
@@ -635,6 +635,8 @@ async fn start(app: &TestApp) -> Server {
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("pol serve did not come up");
 }
 

@@ -131,6 +131,8 @@ pub struct InvitePreview {
     pub step: InviteStep,
 }
 
+pub mod calls;
+
 #[cfg(feature = "ssr")]
 mod edge {
     //! Helpers shared by the server functions.
