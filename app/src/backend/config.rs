@@ -293,7 +293,7 @@ impl Config {
             bail!("production mode needs POL_PAYMENT=zarinpal: the test gateway is a test double (set POL_ALLOW_TEST_DOUBLES=true to allow it)");
         }
         if matches!(self.telephony, TelephonyConfig::Sandbox { .. }) {
-            bail!("production mode needs real telephony: the sandbox is a test double (set POL_ALLOW_TEST_DOUBLES=true to allow it)");
+            bail!("production mode needs real telephony (POL_TELEPHONY): the sandbox is a test double (set POL_ALLOW_TEST_DOUBLES=true to allow it)");
         }
         Ok(())
     }
@@ -373,7 +373,25 @@ mod tests {
     }
 
     #[test]
-    fn production_starts_with_a_secret_smtp_and_zarinpal() {
+    fn production_refuses_the_sandbox_telephony() {
+        let secret = "s".repeat(40);
+        let err = Config::from_source(&source(&[
+            ("POL_ENV", "production"),
+            ("POL_SECRET", &secret),
+            ("POL_PAYMENT", "zarinpal"),
+            ("POL_ZARINPAL_BASE_URL", "https://gateway.example.com/"),
+            (
+                "POL_ZARINPAL_MERCHANT_ID",
+                "00000000-0000-0000-0000-000000000000",
+            ),
+            ("SMTP_URL", "smtp://mail.example.com"),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().contains("POL_TELEPHONY"), "{err}");
+    }
+
+    #[test]
+    fn a_staging_install_may_run_production_mode_on_the_sandbox() {
         let secret = "s".repeat(40);
         let config = Config::from_source(&source(&[
             ("POL_ENV", "production"),
@@ -386,10 +404,23 @@ mod tests {
             ),
             ("SMTP_URL", "smtp://mail.example.com"),
             ("POL_PUBLIC_URL", "https://pol.example.com/"),
+            ("POL_ALLOW_TEST_DOUBLES", "true"),
         ]))
         .unwrap();
         assert!(config.https());
         assert_eq!(config.public_url, "https://pol.example.com");
+    }
+
+    #[test]
+    fn the_sandbox_time_scale_is_bounded() {
+        let config = Config::from_source(&source(&[("POL_SANDBOX_TIME_SCALE", "0.01")])).unwrap();
+        assert_eq!(
+            config.telephony,
+            TelephonyConfig::Sandbox { time_scale: 0.01 }
+        );
+        assert!(Config::from_source(&source(&[("POL_SANDBOX_TIME_SCALE", "0")])).is_err());
+        assert!(Config::from_source(&source(&[("POL_SANDBOX_TIME_SCALE", "fast")])).is_err());
+        assert!(Config::from_source(&source(&[("POL_TELEPHONY", "carrier-pigeon")])).is_err());
     }
 
     #[test]

@@ -10,5 +10,6 @@ mod calls;
 mod cli;
 mod helpers;
 mod payments;
+mod reports;
 mod security;
 mod team;
