@@ -456,14 +456,18 @@ pub async fn get(
     Ok(CallDetail { call, legs, events })
 }
 
-/// The legs of many calls, for lists.
+/// The legs of many calls (one query), in the order of `calls`.
 pub async fn legs_of(state: &AppState, calls: &[CallRow]) -> Result<Vec<Vec<LegRow>>, CallError> {
+    let ids: Vec<i64> = calls.iter().map(|c| c.phone_call_id).collect();
     let mut tx = state.db.read().await?;
-    let mut out = Vec::with_capacity(calls.len());
-    for call in calls {
-        out.push(repo::legs(&mut tx.conn(), call.phone_call_id).await?);
+    let mut by_call: std::collections::HashMap<i64, Vec<LegRow>> = std::collections::HashMap::new();
+    for row in repo::legs_for(&mut tx.conn(), &ids).await? {
+        by_call.entry(row.phone_call_id).or_default().push(row.leg);
     }
-    Ok(out)
+    Ok(ids
+        .iter()
+        .map(|id| by_call.remove(id).unwrap_or_default())
+        .collect())
 }
 
 /// Filters as typed by a person or sent in a query string, before parsing.

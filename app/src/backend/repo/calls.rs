@@ -273,6 +273,38 @@ pub async fn legs(conn: &mut Conn<'_>, phone_call_id: i64) -> sqlx::Result<Vec<L
     on_conn!(conn, c => sqlx::query_as(sql).bind(phone_call_id).fetch_all(&mut **c).await)
 }
 
+/// A row of `call_leg` with its call, for lists.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ListedLegRow {
+    /// The call.
+    pub phone_call_id: i64,
+    /// The leg.
+    #[sqlx(flatten)]
+    pub leg: LegRow,
+}
+
+/// The legs of several calls in one query, in call then position order.
+pub async fn legs_for(
+    conn: &mut Conn<'_>,
+    phone_call_ids: &[i64],
+) -> sqlx::Result<Vec<ListedLegRow>> {
+    if phone_call_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    on_conn!(conn, c => {
+        let mut q = sqlx::QueryBuilder::new(
+            "select phone_call_id, position, party, number, dialled_at, ringing_at, answered_at, \
+             ended_at, cause, sip_code from call_leg where phone_call_id in (",
+        );
+        let mut ids = q.separated(", ");
+        for id in phone_call_ids {
+            ids.push_bind(*id);
+        }
+        q.push(") order by phone_call_id, position");
+        q.build_query_as::<ListedLegRow>().fetch_all(&mut **c).await
+    })
+}
+
 /// A moment in a leg's life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LegMoment {
