@@ -640,6 +640,36 @@ async fn not_found() -> ApiError {
     ApiError::Call(CallError::NotFound)
 }
 
+/// Rejections produced outside the handlers (body too large, wrong method) get problem
+/// documents too.
+async fn problem_for_rejections(response: Response) -> Response {
+    let (code, title) = match response.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ("body_too_large", "Request body too large"),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "Method not allowed"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "Unsupported media type"),
+        _ => return response,
+    };
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if is_problem {
+        return response;
+    }
+    let status = response.status();
+    let mut headers = HeaderMap::new();
+    if let Some(allow) = response.headers().get(header::ALLOW) {
+        headers.insert(header::ALLOW, allow.clone());
+    }
+    let detail = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            format!("request bodies are limited to {} KiB", BODY_LIMIT / 1024)
+        }
+        _ => title.to_lowercase(),
+    };
+    respond(status, headers, problem(status, code, title, detail))
+}
+
 /// The API's routes.
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -651,4 +681,5 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/{*rest}", get(not_found).post(not_found))
         .route("/api.php", get(legacy).post(legacy))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(axum::middleware::map_response(problem_for_rejections))
 }

@@ -6,7 +6,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::helpers::{Api, TestApp};
+use crate::helpers::{spawn_app_with, Api, Backend, TestApp};
 use crate::on_both_databases;
 
 on_both_databases!(
@@ -372,6 +372,10 @@ async fn bad_requests_get_problem_documents_with_stable_codes(app: TestApp) {
         )
         .await;
     assert_eq!(huge.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(huge.code(), "body_too_large");
+    let wrong_method = api.send(api.request(Method::DELETE, "/api/v1/calls")).await;
+    assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(wrong_method.code(), "method_not_allowed");
 
     let bad_list = api.get("/api/v1/calls?limit=500&status=lost").await;
     assert_eq!(bad_list.code(), "validation");
@@ -695,3 +699,39 @@ async fn a_call_cut_by_a_crash_is_billed_for_its_known_talk_after_restart(app: T
 }
 
 on_both_databases!(a_call_cut_by_a_crash_is_billed_for_its_known_talk_after_restart);
+
+/// A token over its budget is told to slow down, with a `Retry-After`.
+async fn a_token_over_its_request_budget_gets_429_with_retry_after(backend: Backend) {
+    let app = spawn_app_with(backend, |config| config.api_rate_limit = 1).await;
+    let (_, api) = app.operator("Chatty Dispatch", 10).await;
+
+    let answers = [
+        api.get("/api/v1/account").await,
+        api.get("/api/v1/account").await,
+        api.get("/api/v1/account").await,
+    ];
+
+    assert_eq!(answers[0].status, StatusCode::OK);
+    assert_eq!(
+        answers[1].status,
+        StatusCode::OK,
+        "a burst of two is allowed"
+    );
+    assert_eq!(answers[2].status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(answers[2].code(), "rate_limited");
+    assert_eq!(answers[2].header("retry-after"), Some("1"));
+}
+
+mod a_token_over_its_request_budget_gets_429_with_retry_after {
+    use crate::helpers::Backend;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_sqlite() {
+        super::a_token_over_its_request_budget_gets_429_with_retry_after(Backend::Sqlite).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_postgres() {
+        super::a_token_over_its_request_budget_gets_429_with_retry_after(Backend::Postgres).await
+    }
+}
