@@ -493,18 +493,26 @@ pub struct ListQuery {
 /// Tehran is UTC+03:30 all year (Iran stopped daylight saving in 2022).
 const TEHRAN_OFFSET_MS: i64 = (3 * 60 + 30) * 60 * 1000;
 
-/// Midnight in Tehran at the start of `YYYY-MM-DD`, as Unix ms.
+/// Midnight in Tehran at the start of a date, as Unix ms. Takes `YYYY-MM-DD` or `YYYY/MM/DD`,
+/// Gregorian or (years before 1700) Jalali, in Latin or Persian digits.
 pub fn tehran_midnight_ms(date: &str) -> Option<i64> {
     let digits = crate::domain::digits::normalize_digits(date.trim());
-    let mut parts = digits.split('-');
-    let year: i32 = parts.next()?.parse().ok()?;
-    let month: u8 = parts.next()?.parse().ok()?;
-    let day: u8 = parts.next()?.parse().ok()?;
+    let mut parts = digits.split(['-', '/']);
+    let year: i64 = parts.next()?.trim().parse().ok()?;
+    let month: u32 = parts.next()?.trim().parse().ok()?;
+    let day: u32 = parts.next()?.trim().parse().ok()?;
     if parts.next().is_some() {
         return None;
     }
-    let month = time::Month::try_from(month).ok()?;
-    let date = time::Date::from_calendar_date(year, month, day).ok()?;
+    let (year, month, day) = if year < 1700 {
+        crate::domain::jalali::jalali_to_gregorian(year, month, day)?
+    } else {
+        (year, month, day)
+    };
+    let month = time::Month::try_from(u8::try_from(month).ok()?).ok()?;
+    let date =
+        time::Date::from_calendar_date(i32::try_from(year).ok()?, month, u8::try_from(day).ok()?)
+            .ok()?;
     let utc_midnight = date.midnight().assume_utc().unix_timestamp() * 1000;
     Some(utc_midnight - TEHRAN_OFFSET_MS)
 }
@@ -556,14 +564,18 @@ pub fn parse_list(query: &ListQuery) -> Result<(CallFilter, i64), CallError> {
             None => issue(
                 "from",
                 "invalid_date",
-                "from must be a date like 2026-12-05",
+                "from must be a date like 2026-12-05 or 1405/09/14",
             ),
         }
     }
     if let Some(to) = blank(&query.to) {
         match tehran_midnight_ms(&to) {
             Some(ms) => filter.until_ms = Some(ms + 24 * 3600 * 1000),
-            None => issue("to", "invalid_date", "to must be a date like 2026-12-05"),
+            None => issue(
+                "to",
+                "invalid_date",
+                "to must be a date like 2026-12-05 or 1405/09/14",
+            ),
         }
     }
     if let Some(number) = blank(&query.number) {
@@ -745,6 +757,12 @@ mod tests {
         // 2026-12-05 00:00 in Tehran is 2026-12-04 20:30 UTC.
         assert_eq!(tehran_midnight_ms("2026-12-05"), Some(1_796_416_200_000));
         assert_eq!(tehran_midnight_ms("۲۰۲۶-۱۲-۰۵"), Some(1_796_416_200_000));
+        assert_eq!(
+            tehran_midnight_ms("۱۴۰۵/۰۹/۱۴"),
+            Some(1_796_416_200_000),
+            "Jalali"
+        );
+        assert_eq!(tehran_midnight_ms("1405-9-14"), Some(1_796_416_200_000));
         assert_eq!(tehran_midnight_ms("2026-13-05"), None);
         assert_eq!(tehran_midnight_ms("yesterday"), None);
     }

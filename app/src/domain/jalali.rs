@@ -70,6 +70,64 @@ pub fn gregorian_to_jalali(gy: i64, gm: u32, gd: u32) -> (i64, u32, u32) {
     (jy, jm as u32, jd as u32)
 }
 
+/// Converts a Jalali date to Gregorian, or `None` if the date does not exist (checked by
+/// converting back).
+pub fn jalali_to_gregorian(jy: i64, jm: u32, jd: u32) -> Option<(i64, u32, u32)> {
+    if !(1..=12).contains(&jm) || !(1..=31).contains(&jd) || !(1..=3000).contains(&jy) {
+        return None;
+    }
+    let jy2 = jy + 1595;
+    let month_days = if jm < 7 {
+        (i64::from(jm) - 1) * 31
+    } else {
+        (i64::from(jm) - 7) * 30 + 186
+    };
+    let mut days =
+        -355_668 + 365 * jy2 + (jy2 / 33) * 8 + ((jy2 % 33) + 3) / 4 + i64::from(jd) + month_days;
+    let mut gy = 400 * (days / 146_097);
+    days %= 146_097;
+    if days > 36_524 {
+        days -= 1;
+        gy += 100 * (days / 36_524);
+        days %= 36_524;
+        if days >= 365 {
+            days += 1;
+        }
+    }
+    gy += 4 * (days / 1461);
+    days %= 1461;
+    if days > 365 {
+        gy += (days - 1) / 365;
+        days = (days - 1) % 365;
+    }
+    let leap = (gy % 4 == 0 && gy % 100 != 0) || gy % 400 == 0;
+    let lengths = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    let mut gd = days + 1;
+    let mut gm = 1u32;
+    for length in lengths {
+        if gd <= length {
+            break;
+        }
+        gd -= length;
+        gm += 1;
+    }
+    let date = (gy, gm, u32::try_from(gd).ok()?);
+    (gregorian_to_jalali(date.0, date.1, date.2) == (jy, jm, jd)).then_some(date)
+}
+
 /// Tehran local time of a Unix timestamp in milliseconds, in the Jalali calendar.
 pub fn tehran_jalali(unix_ms: i64) -> DateTime {
     let g = tehran_gregorian(unix_ms);
@@ -98,6 +156,34 @@ mod tests {
         assert_eq!(gregorian_to_jalali(1979, 2, 11), (1357, 11, 22));
         assert_eq!(gregorian_to_jalali(2024, 3, 19), (1402, 12, 29));
         assert_eq!(gregorian_to_jalali(2026, 12, 4), (1405, 9, 13));
+    }
+
+    #[test]
+    fn jalali_dates_convert_back_and_impossible_ones_are_refused() {
+        assert_eq!(jalali_to_gregorian(1403, 1, 1), Some((2024, 3, 20)));
+        assert_eq!(jalali_to_gregorian(1405, 9, 13), Some((2026, 12, 4)));
+        assert_eq!(jalali_to_gregorian(1357, 11, 22), Some((1979, 2, 11)));
+        assert_eq!(jalali_to_gregorian(1402, 12, 29), Some((2024, 3, 19)));
+        assert_eq!(
+            jalali_to_gregorian(1402, 12, 30),
+            None,
+            "1402 is not a leap year"
+        );
+        assert_eq!(jalali_to_gregorian(1403, 7, 31), None, "Mehr has 30 days");
+        assert_eq!(jalali_to_gregorian(1403, 13, 1), None);
+        // Every day of ten years round-trips.
+        let mut checked = 0;
+        for year in 1400..1410 {
+            for month in 1..=12 {
+                for day in 1..=31 {
+                    if let Some((gy, gm, gd)) = jalali_to_gregorian(year, month, day) {
+                        assert_eq!(gregorian_to_jalali(gy, gm, gd), (year, month, day));
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked >= 3650, "{checked}");
     }
 
     #[test]

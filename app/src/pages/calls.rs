@@ -51,6 +51,15 @@ fn row(lang: Lang, call: CallSummaryView) -> impl IntoView {
     }
 }
 
+/// A date filter: Jalali as typed text in Persian (`۱۴۰۵/۰۹/۱۴`), the browser's date picker in
+/// English.
+fn date_input(lang: Lang, name: &'static str, value: String) -> impl IntoView {
+    match lang {
+        Lang::Fa => view! { <input id=name name=name inputmode="numeric" dir="ltr" placeholder="۱۴۰۵/۰۹/۱۴" value=value /> }.into_any(),
+        Lang::En => view! { <input id=name name=name type="date" value=value /> }.into_any(),
+    }
+}
+
 /// The report's filters: a plain GET form, so the URL carries them and works without JavaScript.
 fn filter_form(lang: Lang, current: &leptos_router::params::ParamsMap) -> impl IntoView {
     let t = lang.t();
@@ -82,11 +91,11 @@ fn filter_form(lang: Lang, current: &leptos_router::params::ParamsMap) -> impl I
             </div>
             <div class="field">
                 <label for="from">{t.filter_from}</label>
-                <input id="from" name="from" type="date" value=value("from") />
+                {date_input(lang, "from", value("from"))}
             </div>
             <div class="field">
                 <label for="to">{t.filter_to}</label>
-                <input id="to" name="to" type="date" value=value("to") />
+                {date_input(lang, "to", value("to"))}
             </div>
             <div class="field">
                 <label for="number">{t.filter_number}</label>

@@ -534,6 +534,8 @@ async fn calls_are_listed_newest_first_with_filters_and_cursors(app: TestApp) {
     assert_eq!(busy.body["data"].as_array().unwrap().len(), 5);
     let today = api.get("/api/v1/calls?from=2020-01-01&to=2099-12-31").await;
     assert_eq!(today.body["data"].as_array().unwrap().len(), 6);
+    let jalali = api.get("/api/v1/calls?from=1400/01/01&to=1478/12/29").await;
+    assert_eq!(jalali.body["data"].as_array().unwrap().len(), 6, "Jalali dates work too");
     let long_ago = api.get("/api/v1/calls?to=2020-01-01").await;
     assert_eq!(long_ago.body["data"].as_array().unwrap().len(), 0);
 }
