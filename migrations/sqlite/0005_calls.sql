@@ -51,6 +51,7 @@ create table phone_call (
     request_hash text,
     held_seconds bigint not null,
     known_talk_seconds bigint not null default 0,
+    hangup_requested_at bigint,
     talk_seconds bigint,
     billed_seconds bigint,
     cost_rial bigint,

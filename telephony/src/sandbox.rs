@@ -31,6 +31,10 @@ use crate::{
     Telephony, TelephonyError, TimeScale,
 };
 
+/// The longest recording the sandbox renders. Sandbox time is wall time divided by the time
+/// scale, so a starved process running at a scale of 0.001 would otherwise render hours of audio.
+pub const MAX_RECORDING: Duration = Duration::from_secs(2 * 3600 + 300);
+
 /// How a simulated party behaves, decided by its number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Party {
@@ -429,7 +433,7 @@ impl Telephony for Sandbox {
             .map(|r| (recording, r))
             .ok_or(TelephonyError::Unknown("recording"))?;
         let (id, recording) = recording;
-        let length = self.offset(&recording);
+        let length = self.offset(&recording).min(MAX_RECORDING);
         tracing::debug!(
             first = %recording.first,
             second = ?recording.second,

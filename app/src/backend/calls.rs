@@ -636,6 +636,8 @@ pub async fn list(
 }
 
 /// Asks a live call to hang up. Answers the call as it is now (an ended call is left alone).
+/// The engine running it here stops it at once; one in another process (several `pol`s on one
+/// PostgreSQL) sees the request at its next checkpoint.
 pub async fn hang_up(
     state: &AppState,
     tenant_id: i64,
@@ -643,27 +645,30 @@ pub async fn hang_up(
 ) -> Result<CallDetail, CallError> {
     let detail = get(state, tenant_id, public_id).await?;
     let status: CallStatus = detail.call.status.parse().unwrap_or(CallStatus::Failed);
-    if !status.is_terminal()
-        && state
-            .engine
-            .hang_up(detail.call.phone_call_id, "api_hangup")
-    {
-        // Give the engine a moment so the answer usually shows the ended call.
-        for _ in 0..50 {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-            let now = get(state, tenant_id, public_id).await?;
-            if now
-                .call
-                .status
-                .parse::<CallStatus>()
-                .is_ok_and(CallStatus::is_terminal)
-            {
-                return Ok(now);
-            }
-        }
-        return get(state, tenant_id, public_id).await;
+    if status.is_terminal() {
+        return Ok(detail);
     }
-    Ok(detail)
+    let call_id = detail.call.phone_call_id;
+    if !state.engine.hang_up(call_id, "api_hangup") {
+        let mut tx = state.db.begin().await?;
+        repo::request_hangup(&mut tx.conn(), call_id, now_ms()).await?;
+        tx.commit().await?;
+        return Ok(detail);
+    }
+    // Give the local engine a moment so the answer usually shows the ended call.
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let now = get(state, tenant_id, public_id).await?;
+        if now
+            .call
+            .status
+            .parse::<CallStatus>()
+            .is_ok_and(CallStatus::is_terminal)
+        {
+            return Ok(now);
+        }
+    }
+    get(state, tenant_id, public_id).await
 }
 
 /// The tenant's call settings.

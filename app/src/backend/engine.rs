@@ -140,7 +140,9 @@ impl Engine {
             control: control_rx,
             legs: [None, None],
             recording: None,
+            ended: Vec::new(),
             talk_started: None,
+            talk_ended: None,
             last_checkpoint: Instant::now(),
         };
         tokio::spawn(run.run());
@@ -201,6 +203,14 @@ enum Wake {
 
 const POSITIONS: [&str; 2] = ["first", "second"];
 
+/// A leg's end, kept until the call's end is written.
+struct LegEnd {
+    leg: usize,
+    cause: String,
+    sip_code: Option<u16>,
+    at: i64,
+}
+
 struct Run {
     engine: Engine,
     telephony: SharedTelephony,
@@ -212,7 +222,11 @@ struct Run {
     control: mpsc::UnboundedReceiver<Control>,
     legs: [Option<LegId>; 2],
     recording: Option<RecordingId>,
+    /// Legs that ended, written with the call's end.
+    ended: Vec<LegEnd>,
     talk_started: Option<Instant>,
+    /// When the conversation ended (taken before any write, so slow writes are not billed).
+    talk_ended: Option<Instant>,
     last_checkpoint: Instant,
 }
 
@@ -240,24 +254,6 @@ impl Run {
         }
     }
 
-    async fn event(&self, kind: &'static str, leg: Option<usize>, detail: String) {
-        let call_id = self.plan.call_id;
-        self.write(kind, move |tx| {
-            Box::pin(async move {
-                repo::add_event(
-                    &mut tx.conn(),
-                    call_id,
-                    kind,
-                    leg.map(|l| POSITIONS[l]),
-                    &detail,
-                    now_ms(),
-                )
-                .await
-            })
-        })
-        .await;
-    }
-
     async fn leg_moment(&self, leg: usize, moment: LegMoment) {
         let call_id = self.plan.call_id;
         let (kind, status) = match moment {
@@ -266,6 +262,8 @@ impl Run {
             LegMoment::Answered => ("answered", None),
         };
         let number = mask_number(self.number(leg));
+        // The welcome message follows the first party's answer at once: one write for both.
+        let welcome = moment == LegMoment::Answered && leg == 0 && self.plan.welcome;
         self.write(kind, move |tx| {
             Box::pin(async move {
                 let now = now_ms();
@@ -282,42 +280,32 @@ impl Run {
                 if let Some(status) = status {
                     repo::set_status(&mut tx.conn(), call_id, status.code(), now).await?;
                 }
+                if welcome {
+                    repo::add_event(
+                        &mut tx.conn(),
+                        call_id,
+                        "welcome",
+                        Some(POSITIONS[0]),
+                        "",
+                        now,
+                    )
+                    .await?;
+                }
                 Ok(())
             })
         })
         .await;
     }
 
-    async fn leg_ended(&self, leg: usize, cause: String, sip_code: Option<u16>) {
-        let call_id = self.plan.call_id;
-        self.write("leg ended", move |tx| {
-            Box::pin(async move {
-                let now = now_ms();
-                repo::end_leg(
-                    &mut tx.conn(),
-                    call_id,
-                    POSITIONS[leg],
-                    &cause,
-                    sip_code.map(i64::from),
-                    now,
-                )
-                .await?;
-                let detail = match sip_code {
-                    Some(code) => format!("{cause} (SIP {code})"),
-                    None => cause,
-                };
-                repo::add_event(
-                    &mut tx.conn(),
-                    call_id,
-                    "leg_ended",
-                    Some(POSITIONS[leg]),
-                    &detail,
-                    now,
-                )
-                .await
-            })
-        })
-        .await;
+    /// Notes that a leg ended; written with the call's end, in the same transaction (a leg's
+    /// end always comes just before the call's).
+    fn leg_ended(&mut self, leg: usize, cause: String, sip_code: Option<u16>) {
+        self.ended.push(LegEnd {
+            leg,
+            cause,
+            sip_code,
+            at: now_ms(),
+        });
     }
 
     fn number(&self, leg: usize) -> &str {
@@ -348,7 +336,9 @@ impl Run {
                     if deadline.is_some_and(|d| Instant::now() >= d) {
                         return Wake::Timeout;
                     }
-                    self.checkpoint().await;
+                    if self.checkpoint().await {
+                        return Wake::Control(Control::HangUp("api_hangup"));
+                    }
                 }
             }
         }
@@ -358,21 +348,34 @@ impl Run {
         let Some(started) = self.talk_started else {
             return 0;
         };
-        let talk = self.scale.to_call(started.elapsed());
+        let ended = self.talk_ended.unwrap_or_else(Instant::now);
+        let talk = self.scale.to_call(ended.saturating_duration_since(started));
         let seconds = i64::try_from(talk.as_millis().div_ceil(1000)).unwrap_or(i64::MAX);
         seconds.min(i64::try_from(self.plan.max_duration.as_secs()).unwrap_or(i64::MAX))
     }
 
-    async fn checkpoint(&mut self) {
+    /// Writes the talk time so far; returns whether a hang-up was requested through another
+    /// process.
+    async fn checkpoint(&mut self) -> bool {
         self.last_checkpoint = Instant::now();
-        if self.talk_started.is_none() {
-            return;
+        let call_id = self.plan.call_id;
+        if self.talk_started.is_some() {
+            let talk = self.talk_seconds();
+            self.write("checkpoint", move |tx| {
+                Box::pin(
+                    async move { repo::checkpoint(&mut tx.conn(), call_id, talk, now_ms()).await },
+                )
+            })
+            .await;
         }
-        let (call_id, talk) = (self.plan.call_id, self.talk_seconds());
-        self.write("checkpoint", move |tx| {
-            Box::pin(async move { repo::checkpoint(&mut tx.conn(), call_id, talk, now_ms()).await })
+        let requested = async {
+            let mut tx = self.state.db.read().await?;
+            repo::hangup_requested(&mut tx.conn(), call_id).await
+        };
+        requested.await.unwrap_or_else(|err| {
+            tracing::warn!(call_id, error = %err, "could not check for a hang-up request");
+            false
         })
-        .await;
     }
 
     async fn hang_up_all(&mut self, cause: &str) {
@@ -381,7 +384,7 @@ impl Run {
                 if let Err(err) = self.telephony.hang_up(id).await {
                     tracing::warn!(call_id = self.plan.call_id, error = %err, "hang-up failed");
                 }
-                self.leg_ended(leg, cause.to_owned(), None).await;
+                self.leg_ended(leg, cause.to_owned(), None);
             }
         }
     }
@@ -401,7 +404,7 @@ impl Run {
             }
             Err(err) => {
                 tracing::error!(call_id = self.plan.call_id, error = %err, "could not place a leg");
-                self.leg_ended(leg, "telephony_error".into(), None).await;
+                self.leg_ended(leg, "telephony_error".into(), None);
                 Err(End::new(CallStatus::Failed, "telephony_error"))
             }
         }
@@ -425,7 +428,7 @@ impl Run {
                     sip_code,
                 }) if self.leg_index(id) == Some(leg) => {
                     self.legs[leg] = None;
-                    self.leg_ended(leg, cause.code().into(), sip_code).await;
+                    self.leg_ended(leg, cause.code().into(), sip_code);
                     let end = End::from_cause(cause);
                     self.hang_up_all(&format!("{}_leg_{}", POSITIONS[leg], end.status))
                         .await;
@@ -434,7 +437,7 @@ impl Run {
                 Wake::Event(Event::HungUp { leg: id, .. }) if self.leg_index(id) == Some(0) => {
                     // The first party gave up while the second was ringing.
                     self.legs[0] = None;
-                    self.leg_ended(0, "hangup".into(), None).await;
+                    self.leg_ended(0, "hangup".into(), None);
                     self.hang_up_all("first_party_hung_up").await;
                     return Err(End::new(CallStatus::Canceled, "first_party_hung_up"));
                 }
@@ -447,7 +450,7 @@ impl Run {
                     if let Some(id) = self.legs[leg].take() {
                         let _ = self.telephony.hang_up(id).await;
                     }
-                    self.leg_ended(leg, "no-answer".into(), None).await;
+                    self.leg_ended(leg, "no-answer".into(), None);
                     self.hang_up_all("no-answer").await;
                     return Err(End::new(CallStatus::NoAnswer, "no-answer"));
                 }
@@ -460,7 +463,6 @@ impl Run {
         let prompt = Prompt::chime();
         let deadline =
             Instant::now() + self.scale.to_wall(prompt.duration()) + Duration::from_secs(5);
-        self.event("welcome", Some(0), String::new()).await;
         if let Err(err) = self.telephony.play(first, Audio::Prompt(prompt)).await {
             tracing::warn!(call_id = self.plan.call_id, error = %err, "could not play the welcome");
             return Ok(());
@@ -470,7 +472,7 @@ impl Run {
                 Wake::Event(Event::PlaybackFinished(id)) if id == first => return Ok(()),
                 Wake::Event(Event::HungUp { leg: id, .. }) if id == first => {
                     self.legs[0] = None;
-                    self.leg_ended(0, "hangup".into(), None).await;
+                    self.leg_ended(0, "hangup".into(), None);
                     return Err(End::new(CallStatus::Canceled, "first_party_hung_up"));
                 }
                 Wake::Event(_) => {}
@@ -543,13 +545,22 @@ impl Run {
         self.last_checkpoint = Instant::now();
         let deadline = Instant::now() + self.scale.to_wall(self.plan.max_duration);
         loop {
-            match self.next(Some(deadline)).await {
+            let wake = self.next(Some(deadline)).await;
+            if !matches!(
+                wake,
+                Wake::Event(Event::HungUp { .. }) | Wake::Control(_) | Wake::Timeout
+            ) {
+                continue;
+            }
+            self.talk_ended = Some(Instant::now());
+            match wake {
                 Wake::Event(Event::HungUp { leg: id, cause }) => {
                     let Some(leg) = self.leg_index(id) else {
+                        self.talk_ended = None;
                         continue;
                     };
                     self.legs[leg] = None;
-                    self.leg_ended(leg, cause.code().into(), None).await;
+                    self.leg_ended(leg, cause.code().into(), None);
                     let reason = format!("{}_party_hung_up", POSITIONS[leg]);
                     self.hang_up_all(&reason).await;
                     return End::new(CallStatus::Completed, reason);
@@ -596,66 +607,115 @@ impl Run {
         }
     }
 
-    /// Settles billing and writes the call's end, all in one transaction.
+    /// Settles billing and writes the call's end and recording, all in one transaction. Returns
+    /// whether the tenant just fell below its low-balance threshold.
+    async fn write_end(
+        &self,
+        plan: &CallPlan,
+        end: &End,
+        talk: i64,
+        recording: Option<&RecordingInfo>,
+    ) -> Result<bool, BillingError> {
+        let mut tx = self.state.db.begin().await?;
+        let now = now_ms();
+        let (billed, cost, crossed) = if talk > 0 {
+            let charge = billing::settle_in(&mut tx, plan.tenant_id, &plan.public_id, talk).await?;
+            (
+                charge.billed_seconds,
+                charge.cost.rial(),
+                charge.low_balance_crossed,
+            )
+        } else {
+            billing::release_in(&mut tx, plan.tenant_id, &plan.public_id).await?;
+            (0, 0, false)
+        };
+        let ending = Ending {
+            status: end.status.code(),
+            cause: &end.cause,
+            talk_seconds: talk,
+            billed_seconds: billed,
+            cost_rial: cost,
+        };
+        repo::finish(&mut tx.conn(), plan.call_id, &ending, now).await?;
+        for end in &self.ended {
+            let position = POSITIONS[end.leg];
+            let sip_code = end.sip_code.map(i64::from);
+            repo::end_leg(
+                &mut tx.conn(),
+                plan.call_id,
+                position,
+                &end.cause,
+                sip_code,
+                end.at,
+            )
+            .await?;
+            let detail = match end.sip_code {
+                Some(code) => format!("{} (SIP {code})", end.cause),
+                None => end.cause.clone(),
+            };
+            repo::add_event(
+                &mut tx.conn(),
+                plan.call_id,
+                "leg_ended",
+                Some(position),
+                &detail,
+                end.at,
+            )
+            .await?;
+        }
+        if let Some(info) = recording {
+            let relative = info
+                .path
+                .strip_prefix(self.engine.media_root())
+                .unwrap_or(&info.path)
+                .to_string_lossy()
+                .into_owned();
+            repo::set_recording(
+                &mut tx.conn(),
+                plan.call_id,
+                &relative,
+                info.content_type,
+                info.bytes,
+                info.duration_ms,
+                now,
+            )
+            .await?;
+        }
+        repo::add_event(
+            &mut tx.conn(),
+            plan.call_id,
+            end.status.code(),
+            None,
+            &end.cause,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(crossed)
+    }
+
+    /// Hangs up what is left, collects the recording and writes the end.
     async fn finish(&mut self, end: End) {
+        if self.talk_started.is_some() && self.talk_ended.is_none() {
+            self.talk_ended = Some(Instant::now());
+        }
         self.hang_up_all(&end.cause.clone()).await;
         let talk = self.talk_seconds();
         let recording = self.collect_recording().await;
         let plan = self.plan.clone();
-        let result = async {
-            let mut tx = self.state.db.begin().await?;
-            let now = now_ms();
-            let (billed, cost, crossed) = if talk > 0 {
-                let charge =
-                    billing::settle_in(&mut tx, plan.tenant_id, &plan.public_id, talk).await?;
-                (
-                    charge.billed_seconds,
-                    charge.cost.rial(),
-                    charge.low_balance_crossed,
-                )
-            } else {
-                billing::release_in(&mut tx, plan.tenant_id, &plan.public_id).await?;
-                (0, 0, false)
-            };
-            let ending = Ending {
-                status: end.status.code(),
-                cause: &end.cause,
-                talk_seconds: talk,
-                billed_seconds: billed,
-                cost_rial: cost,
-            };
-            repo::finish(&mut tx.conn(), plan.call_id, &ending, now).await?;
-            if let Some(info) = &recording {
-                let relative = info
-                    .path
-                    .strip_prefix(self.engine.media_root())
-                    .unwrap_or(&info.path)
-                    .to_string_lossy()
-                    .into_owned();
-                repo::set_recording(
-                    &mut tx.conn(),
-                    plan.call_id,
-                    &relative,
-                    info.content_type,
-                    info.bytes,
-                    info.duration_ms,
-                    now,
-                )
-                .await?;
+        // The end must be written: retry a failing database for about a minute before giving
+        // up (then the call stays live in the database until this engine's restart reconciles it).
+        let mut attempt = 0;
+        let result = loop {
+            attempt += 1;
+            match self.write_end(&plan, &end, talk, recording.as_ref()).await {
+                Err(err) if attempt < 8 => {
+                    tracing::warn!(call_id = plan.call_id, attempt, error = %err, "retrying a call's end");
+                    tokio::time::sleep(Duration::from_millis(250 * (1 << attempt))).await;
+                }
+                other => break other,
             }
-            repo::add_event(
-                &mut tx.conn(),
-                plan.call_id,
-                end.status.code(),
-                None,
-                &end.cause,
-                now,
-            )
-            .await?;
-            tx.commit().await?;
-            Ok::<bool, BillingError>(crossed)
-        }
-        .await;
+        };
         match result {
             Ok(crossed) => {
                 tracing::info!(

@@ -156,7 +156,7 @@ async fn calls_that_never_connect_cost_nothing(app: TestApp) {
         .call(json!({ "passenger": "09120000001", "driver": "09351237061", "max_duration": 60 }))
         .await;
     let no_answer = api
-        .call(json!({ "passenger": "09121237061", "driver": "09350000002", "ring_timeout": 5, "max_duration": 60 }))
+        .call(json!({ "passenger": "09121237061", "driver": "09350000002", "ring_timeout": 10, "max_duration": 60 }))
         .await;
     let unreachable = api
         .call(json!({ "passenger": "09120000003", "driver": "09351237061", "max_duration": 60 }))
@@ -535,7 +535,11 @@ async fn calls_are_listed_newest_first_with_filters_and_cursors(app: TestApp) {
     let today = api.get("/api/v1/calls?from=2020-01-01&to=2099-12-31").await;
     assert_eq!(today.body["data"].as_array().unwrap().len(), 6);
     let jalali = api.get("/api/v1/calls?from=1400/01/01&to=1478/12/29").await;
-    assert_eq!(jalali.body["data"].as_array().unwrap().len(), 6, "Jalali dates work too");
+    assert_eq!(
+        jalali.body["data"].as_array().unwrap().len(),
+        6,
+        "Jalali dates work too"
+    );
     let long_ago = api.get("/api/v1/calls?to=2020-01-01").await;
     assert_eq!(long_ago.body["data"].as_array().unwrap().len(), 0);
 }
@@ -700,7 +704,33 @@ async fn a_call_cut_by_a_crash_is_billed_for_its_known_talk_after_restart(app: T
     }
 }
 
-on_both_databases!(a_call_cut_by_a_crash_is_billed_for_its_known_talk_after_restart);
+/// Several `pol` processes share one database: a hang-up asked of one reaches the call another
+/// runs.
+async fn a_hangup_reaches_a_call_running_in_another_process(app: TestApp) {
+    let (_, here) = app.operator("Two Servers Cabs", 100).await;
+    let other = start(&app).await;
+    let there = Api::new(&other.base, &here.token);
+    let placed = there
+        .call(json!({ "passenger": "09121237900", "driver": "09351237900" }))
+        .await;
+    let id = placed["id"].as_str().unwrap().to_owned();
+    there.until(&id, |c| c["status"] == "in-progress").await;
+
+    let answer = here
+        .post(&format!("/api/v1/calls/{id}/hangup"), &json!({}))
+        .await;
+
+    assert_eq!(answer.status, StatusCode::OK);
+    let call = here.ended(&id).await;
+    assert_eq!(call["status"], "completed");
+    assert_eq!(call["end_cause"], "api_hangup");
+    assert!(call["talk_seconds"].as_i64().unwrap() < 900);
+}
+
+on_both_databases!(
+    a_call_cut_by_a_crash_is_billed_for_its_known_talk_after_restart,
+    a_hangup_reaches_a_call_running_in_another_process,
+);
 
 /// A token over its budget is told to slow down, with a `Retry-After`.
 async fn a_token_over_its_request_budget_gets_429_with_retry_after(backend: Backend) {

@@ -387,6 +387,27 @@ pub async fn checkpoint(
         .execute(&mut **c).await.map(|_| ()))
 }
 
+/// Asks whichever engine runs a live call to hang it up (engines look at their checkpoints).
+pub async fn request_hangup(
+    conn: &mut Conn<'_>,
+    phone_call_id: i64,
+    at: i64,
+) -> sqlx::Result<bool> {
+    let sql = format!(
+        "update phone_call set hangup_requested_at = $2 where phone_call_id = $1 \
+         and hangup_requested_at is null and status in {LIVE}"
+    );
+    on_conn!(conn, c => sqlx::query(&sql).bind(phone_call_id).bind(at)
+        .execute(&mut **c).await.map(|r| r.rows_affected() == 1))
+}
+
+/// Whether someone asked for this call to be hung up.
+pub async fn hangup_requested(conn: &mut Conn<'_>, phone_call_id: i64) -> sqlx::Result<bool> {
+    let sql = "select hangup_requested_at is not null from phone_call where phone_call_id = $1";
+    on_conn!(conn, c => sqlx::query_scalar(sql).bind(phone_call_id)
+        .fetch_optional(&mut **c).await.map(|v: Option<bool>| v.unwrap_or(false)))
+}
+
 /// How a call ended.
 pub struct Ending<'a> {
     /// Terminal status code.
