@@ -169,7 +169,7 @@ async fn seed(db: &Db, tenant: i64) -> Duration {
             "printf('%07d', (i * 7919) % 10000000)",
         ),
         Db::Postgres(_) => (
-            format!("generate_series(1, {SEEDED}) as s(i)"),
+            format!("generate_series(1::bigint, {SEEDED}) as s(i)"),
             "lpad(i::text, 7, '0')",
             "lpad(((i * 7919) % 10000000)::text, 7, '0')",
         ),
@@ -303,7 +303,7 @@ async fn run(kind: &str) {
     );
     let number = get_many(
         &client,
-        &format!("{base}/api/v1/calls?limit=50&number=0000000"),
+        &format!("{base}/api/v1/calls?limit=50&number=5550000"),
         &token,
         10,
     )

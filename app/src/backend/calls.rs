@@ -591,7 +591,11 @@ pub fn parse_list(query: &ListQuery) -> Result<(CallFilter, i64), CallError> {
             );
         } else {
             // Numbers are stored as +98…; a local 09… form matches from the 9.
-            filter.number_suffix = Some(digits.trim_start_matches('0').to_owned());
+            let suffix = match digits.strip_prefix('0') {
+                Some(rest) if rest.len() >= 3 => rest,
+                _ => digits.as_str(),
+            };
+            filter.number_suffix = Some(suffix.to_owned());
         }
     }
     if let Some(reference) = blank(&query.reference) {
@@ -770,6 +774,21 @@ mod tests {
         assert_eq!(tehran_midnight_ms("1405-9-14"), Some(1_796_416_200_000));
         assert_eq!(tehran_midnight_ms("2026-13-05"), None);
         assert_eq!(tehran_midnight_ms("yesterday"), None);
+    }
+
+    #[test]
+    fn a_number_filter_matches_the_end_of_stored_numbers() {
+        let suffix = |n: &str| {
+            let query = ListQuery {
+                number: Some(n.into()),
+                ..ListQuery::default()
+            };
+            parse_list(&query).unwrap().0.number_suffix.unwrap()
+        };
+        assert_eq!(suffix("4567"), "4567");
+        assert_eq!(suffix("09121234567"), "9121234567");
+        assert_eq!(suffix("۰۰۰۰۰۰۰"), "000000", "zeros are digits too");
+        assert_eq!(suffix("012"), "012");
     }
 
     #[test]

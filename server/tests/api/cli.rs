@@ -7,7 +7,8 @@ use crate::on_both_databases;
 
 on_both_databases!(
     an_admin_credit_from_the_cli_shows_on_the_dashboard,
-    the_cli_refuses_a_credit_without_a_reason
+    the_cli_refuses_a_credit_without_a_reason,
+    a_token_from_the_cli_opens_the_api,
 );
 
 fn pol(app: &TestApp, args: &[&str]) -> std::process::Output {
@@ -109,4 +110,39 @@ async fn the_cli_refuses_a_credit_without_a_reason(app: TestApp) {
         0,
         "nothing written"
     );
+}
+
+async fn a_token_from_the_cli_opens_the_api(app: TestApp) {
+    app.sign_up(&app.new_browser(), "تاکسی سبز", "cli-token@example.com")
+        .await;
+
+    let out = pol(
+        &app,
+        &[
+            "token",
+            "create",
+            "--tenant",
+            "تاکسی سبز",
+            "--name",
+            "dispatch server",
+        ],
+    );
+
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert!(token.starts_with("pol_test_"), "{token}");
+    let api = crate::helpers::Api::new(&app.address, &token);
+    let account = api.get("/api/v1/account").await;
+    assert_eq!(account.status, reqwest::StatusCode::OK);
+    assert_eq!(account.body["tenant"]["name"], "تاکسی سبز");
+    let refused = pol(
+        &app,
+        &["token", "create", "--tenant", "تاکسی سبز", "--name", " "],
+    );
+    assert!(!refused.status.success());
+    assert_eq!(app.sql_i64("select count(*) from api_token").await, 1);
 }
