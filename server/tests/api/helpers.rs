@@ -496,29 +496,34 @@ impl TestApp {
         let (tenant_id, _) = app::backend::accounts::create_tenant_for(&self.state, name, &email)
             .await
             .unwrap();
-        if minutes > 0 {
-            // Bought at the standard 250 Toman a minute, so calls have a price.
-            app::backend::billing::credit(
-                &self.state.db,
-                tenant_id,
-                &app::backend::billing::Credit {
-                    seconds: minutes * 60,
-                    rate_per_minute: app::domain::Rial::new(2500),
-                    increment_seconds: 60,
-                    amount: app::domain::Rial::new(minutes * 2500),
-                    source: "admin",
-                    payment_id: None,
-                    kind: "adjustment",
-                    reason: "test credit",
-                },
-            )
-            .await
-            .unwrap();
-        }
+        self.credit_paid(tenant_id, minutes).await;
         let (token, _) = app::backend::api_tokens::create(&self.state, tenant_id, "dispatch", None)
             .await
             .unwrap();
         (tenant_id, Api::new(&self.address, &token))
+    }
+
+    /// Gives a tenant `minutes` bought at the standard 250 Toman a minute, so calls have a price.
+    pub async fn credit_paid(&self, tenant_id: i64, minutes: i64) {
+        if minutes <= 0 {
+            return;
+        }
+        app::backend::billing::credit(
+            &self.state.db,
+            tenant_id,
+            &app::backend::billing::Credit {
+                seconds: minutes * 60,
+                rate_per_minute: app::domain::Rial::new(2500),
+                increment_seconds: 60,
+                amount: app::domain::Rial::new(minutes * 2500),
+                source: "admin",
+                payment_id: None,
+                kind: "adjustment",
+                reason: "test credit",
+            },
+        )
+        .await
+        .unwrap();
     }
 
     /// Seconds the tenant may still use.

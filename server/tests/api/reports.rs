@@ -22,24 +22,7 @@ async fn operator(app: &TestApp, company: &str, email: &str, minutes: i64) -> (B
     let browser = app.new_browser();
     app.sign_up(&browser, company, email).await;
     let tenant = app.tenant_id(company).await;
-    if minutes > 0 {
-        app::backend::billing::credit(
-            &app.state.db,
-            tenant,
-            &app::backend::billing::Credit {
-                seconds: minutes * 60,
-                rate_per_minute: app::domain::Rial::new(2500),
-                increment_seconds: 60,
-                amount: app::domain::Rial::new(minutes * 2500),
-                source: "admin",
-                payment_id: None,
-                kind: "adjustment",
-                reason: "test credit",
-            },
-        )
-        .await
-        .unwrap();
-    }
+    app.credit_paid(tenant, minutes).await;
     (browser, tenant)
 }
 
