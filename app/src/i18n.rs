@@ -73,6 +73,16 @@ impl Lang {
         self.num(crate::domain::digits::group_thousands(n))
     }
 
+    /// A short day label: `۹/۱۴` (Jalali month/day) in Persian, `12/05` in English.
+    pub fn day_label(self, unix_ms: i64) -> String {
+        use crate::domain::jalali::{tehran_gregorian, tehran_jalali};
+        let d = match self {
+            Lang::Fa => tehran_jalali(unix_ms),
+            Lang::En => tehran_gregorian(unix_ms),
+        };
+        self.num(format!("{}/{:02}", d.month, d.day))
+    }
+
     /// The time of day with seconds, in Tehran time and this language's digits.
     pub fn clock(self, unix_ms: i64) -> String {
         let d = crate::domain::jalali::tehran_gregorian(unix_ms);
@@ -316,6 +326,15 @@ texts! {
     status_canceled: "لغو شد", "Canceled";
     party_passenger: "مسافر", "Passenger";
     party_driver: "راننده", "Driver";
+    today_calls: "تماس‌های امروز", "Calls today";
+    answer_rate: "نرخ پاسخ امروز", "Answer rate today";
+    minutes_today: "دقیقه‌های امروز", "Minutes today";
+    spent_today: "هزینه‌ی امروز", "Spent today";
+    days_left: "روزهای باقی‌مانده", "Days left";
+    days_left_note: "با مصرف هفت روز گذشته", "at the last 7 days' pace";
+    chart_title: "۳۰ روز گذشته", "Last 30 days";
+    chart_calls: "تماس‌ها", "Calls";
+    chart_minutes: "دقیقه‌های مکالمه", "Talk minutes";
     calls_title: "گزارش تماس‌ها", "Call reports";
     calls_empty: "هنوز تماسی ثبت نشده است.", "No calls yet.";
     calls_sandbox: "تماس‌ها در محیط آزمایشی (sandbox) برقرار می‌شوند: هیچ تلفن واقعی زنگ نمی‌خورد و صدای ضبط‌شده ساختگی است.", "Calls run in the sandbox: no real phone rings and the recorded voices are synthesized.";

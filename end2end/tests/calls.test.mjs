@@ -84,6 +84,16 @@ test('a call placed with a new API token shows up in the report with a playable 
   await page.goto(`${base}/calls`);
   await waitForHydration(page);
   await page.screenshot({ path: `${shots}/calls.png`, fullPage: true });
+
+  // The dashboard counts today's call and draws the last 30 days.
+  await page.goto(`${base}/dashboard`);
+  await waitForHydration(page);
+  assert.equal(await page.getByTestId('today-calls').innerText(), '۱');
+  const chart = page.getByTestId('activity-chart');
+  assert.equal(await chart.locator('rect').count(), 30);
+  const box = await chart.locator('svg').boundingBox();
+  assert.ok(box && box.width > 300 && box.height > 80, `the chart is drawn (${JSON.stringify(box)})`);
+  await page.screenshot({ path: `${shots}/dashboard-activity.png`, fullPage: true });
   assert.deepEqual(errors, []);
   await page.close();
 });

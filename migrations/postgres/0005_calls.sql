@@ -68,6 +68,7 @@ create table phone_call (
 );
 create index phone_call_tenant_idx on phone_call (tenant_id, phone_call_id);
 create index phone_call_reference_idx on phone_call (tenant_id, reference);
+create index phone_call_created_idx on phone_call (tenant_id, created_at);
 create index phone_call_active_idx on phone_call (tenant_id)
     where status in ('queued', 'ringing', 'in-progress');
 

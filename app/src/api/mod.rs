@@ -60,6 +60,25 @@ pub struct DashboardView {
     pub low_balance: bool,
     /// The threshold, in minutes.
     pub low_balance_minutes: i64,
+    /// The last 30 days, oldest first (today last).
+    pub days: Vec<DayView>,
+    /// Days of talk time left at the last week's pace (none without calls).
+    pub days_left: Option<i64>,
+}
+
+/// One day of calls on the dashboard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DayView {
+    /// Midnight of the day in Tehran, Unix ms.
+    pub start_ms: i64,
+    /// Calls placed.
+    pub calls: i64,
+    /// Calls that connected.
+    pub answered: i64,
+    /// Seconds billed.
+    pub billed_seconds: i64,
+    /// Spent, Rial.
+    pub cost_rial: i64,
 }
 
 /// A member on the team page.
@@ -320,9 +339,26 @@ pub async fn get_dashboard() -> Result<DashboardView, AppError> {
         async {
             let ctx = edge::ctx()?;
             let tenant = ctx.user()?.tenant()?;
-            let summary =
-                crate::backend::billing::summary(&edge::state()?.db, tenant.tenant_id).await?;
+            let state = edge::state()?;
+            let summary = crate::backend::billing::summary(&state.db, tenant.tenant_id).await?;
+            let activity =
+                crate::backend::calls::activity(&state, tenant.tenant_id, crate::backend::now_ms())
+                    .await?;
+            let pace = activity.daily_pace_seconds();
+            const TEHRAN_OFFSET_MS: i64 = (3 * 60 + 30) * 60 * 1000;
             Ok(DashboardView {
+                days_left: (pace > 0).then(|| summary.available_seconds / pace),
+                days: activity
+                    .days
+                    .iter()
+                    .map(|d| DayView {
+                        start_ms: d.day * 86_400_000 - TEHRAN_OFFSET_MS,
+                        calls: d.calls,
+                        answered: d.answered,
+                        billed_seconds: d.billed_seconds,
+                        cost_rial: d.cost_rial,
+                    })
+                    .collect(),
                 available_seconds: summary.available_seconds,
                 value_rial: summary.value.rial(),
                 low_balance: summary.available_seconds < summary.low_balance_seconds,

@@ -675,6 +675,57 @@ pub async fn hang_up(
     get(state, tenant_id, public_id).await
 }
 
+/// What the dashboard shows about calls: the last 30 Tehran days, today last.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Activity {
+    /// Exactly 30 days, oldest first, days without calls included as zeros.
+    pub days: Vec<repo::DayRow>,
+}
+
+impl Activity {
+    /// Today's numbers.
+    pub fn today(&self) -> Option<&repo::DayRow> {
+        self.days.last()
+    }
+
+    /// Average seconds billed per day over the last 7 days.
+    pub fn daily_pace_seconds(&self) -> i64 {
+        let week: i64 = self
+            .days
+            .iter()
+            .rev()
+            .take(7)
+            .map(|d| d.billed_seconds)
+            .sum();
+        week / 7
+    }
+}
+
+/// The tenant's calls per day for the last 30 days (Tehran time).
+pub async fn activity(state: &AppState, tenant_id: i64, now: i64) -> Result<Activity, CallError> {
+    const DAY: i64 = 86_400_000;
+    let today = (now + TEHRAN_OFFSET_MS).div_euclid(DAY);
+    let first = today - 29;
+    let from_ms = first * DAY - TEHRAN_OFFSET_MS;
+    let mut tx = state.db.read().await?;
+    let rows = repo::per_day(&mut tx.conn(), tenant_id, from_ms, TEHRAN_OFFSET_MS).await?;
+    let days = (first..=today)
+        .map(|day| {
+            rows.iter()
+                .find(|r| r.day == day)
+                .cloned()
+                .unwrap_or(repo::DayRow {
+                    day,
+                    calls: 0,
+                    answered: 0,
+                    billed_seconds: 0,
+                    cost_rial: 0,
+                })
+        })
+        .collect();
+    Ok(Activity { days })
+}
+
 /// The tenant's call settings.
 pub async fn settings(state: &AppState, tenant_id: i64) -> Result<CallSettingsRow, CallError> {
     let mut tx = state.db.read().await?;

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod auth;
 pub mod billing;
 pub mod calls;
+pub mod chart;
 pub mod invite;
 pub mod landing;
 pub mod not_found;

@@ -54,6 +54,37 @@ pub fn Dashboard() -> impl IntoView {
                                         <span class="stat-value" data-testid="balance-minutes">{format!("{} {}", lang.int(n.available_seconds / 60), t.minutes)}</span>
                                         <span class="stat-note">{t.balance_value}": "{Rial::new(n.value_rial).display_toman(lang)}</span>
                                     </div>
+                                    {
+                                        let today = n.days.last().cloned();
+                                        let calls = today.as_ref().map_or(0, |d| d.calls);
+                                        let answered = today.as_ref().map_or(0, |d| d.answered);
+                                        let rate = if calls > 0 { format!("{}٪", lang.int(answered * 100 / calls)) } else { "—".into() };
+                                        let rate = if lang == crate::i18n::Lang::En { rate.replace('٪', "%") } else { rate };
+                                        let minutes = today.as_ref().map_or(0, |d| (d.billed_seconds + 59) / 60);
+                                        let spent = today.as_ref().map_or(0, |d| d.cost_rial);
+                                        view! {
+                                            <div class="stat">
+                                                <span class="stat-label">{t.today_calls}</span>
+                                                <span class="stat-value" data-testid="today-calls">{lang.int(calls)}</span>
+                                                <span class="stat-note">{t.answer_rate}": "{rate}</span>
+                                            </div>
+                                            <div class="stat">
+                                                <span class="stat-label">{t.minutes_today}</span>
+                                                <span class="stat-value">{lang.int(minutes)}</span>
+                                                <span class="stat-note">{t.spent_today}": "{Rial::new(spent).display_toman(lang)}</span>
+                                            </div>
+                                            <div class="stat">
+                                                <span class="stat-label">{t.days_left}</span>
+                                                <span class="stat-value" data-testid="days-left">{n.days_left.map_or_else(|| "—".to_owned(), |d| lang.int(d))}</span>
+                                                <span class="stat-note">{t.days_left_note}</span>
+                                            </div>
+                                        }
+                                    }
+                                    <section class="card chart-card">
+                                        <h2>{t.chart_title}</h2>
+                                        <div class="chart-wrap" dir="ltr" data-testid="activity-chart" inner_html=crate::pages::chart::activity_svg(lang, &n.days)></div>
+                                        <p class="legend"><span class="key calls"></span>{t.chart_calls}" "<span class="key minutes"></span>{t.chart_minutes}</p>
+                                    </section>
                                     <div class="stat">
                                         <ActionForm action=threshold>
                                             <Csrf token=csrf.clone() />

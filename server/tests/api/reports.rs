@@ -15,6 +15,7 @@ on_both_databases!(
     the_csv_export_has_a_bom_persian_headers_and_every_call,
     call_settings_are_validated_and_become_the_api_defaults,
     test_call_mistakes_come_back_as_field_errors,
+    the_dashboard_counts_todays_calls_and_charts_thirty_days,
 );
 
 /// Signs up `company` and gives it `minutes` of paid talk time.
@@ -331,4 +332,29 @@ async fn test_call_mistakes_come_back_as_field_errors(app: TestApp) {
     let broke = attempt("09121234567", "09351234567").await;
     assert_eq!(broke.status, StatusCode::PAYMENT_REQUIRED);
     assert_eq!(app.sql_i64("select count(*) from phone_call").await, 0);
+}
+
+async fn the_dashboard_counts_todays_calls_and_charts_thirty_days(app: TestApp) {
+    let (browser, _) = operator(&app, "Busy Taxi", "busy@example.com", 70).await;
+    test_call(&app, &browser, "09121237030", "09351237020").await;
+    test_call(&app, &browser, "09121237030", "09350000001").await;
+
+    let dashboard = browser.call("dashboard", &[]).await.json();
+
+    let days = dashboard["days"].as_array().unwrap();
+    assert_eq!(days.len(), 30);
+    let today = &days[29];
+    assert_eq!(today["calls"], 2);
+    assert_eq!(today["answered"], 1, "the busy call never connected");
+    assert_eq!(today["billed_seconds"], 60);
+    assert_eq!(today["cost_rial"], 2500);
+    assert!(days[..29].iter().all(|d| d["calls"] == 0));
+    // 70 minutes minus one, at 60 s a week (8 s a day): 4,132 s / 8 s.
+    assert_eq!(dashboard["days_left"], (70 * 60 - 60) / (60 / 7));
+    let page = browser.get("/dashboard").await.body;
+    assert!(page.contains("<svg") && page.matches("<rect").count() == 30);
+    assert!(
+        page.contains("data-testid=\"today-calls\" class=\"stat-value\">۲<"),
+        "today's calls in Persian digits"
+    );
 }

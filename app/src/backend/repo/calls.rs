@@ -519,3 +519,34 @@ pub async fn orphaned(
     );
     on_conn!(conn, c => sqlx::query_as(&sql).bind(engine_id).bind(stale_before).fetch_all(&mut **c).await)
 }
+
+/// One Tehran day of a tenant's calls.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DayRow {
+    /// Days since 1970-01-01 in Tehran time.
+    pub day: i64,
+    /// Calls placed.
+    pub calls: i64,
+    /// Calls whose parties were connected.
+    pub answered: i64,
+    /// Seconds billed.
+    pub billed_seconds: i64,
+    /// Money spent, Rial.
+    pub cost_rial: i64,
+}
+
+/// The tenant's calls per Tehran day since `from_ms` (days without calls are absent).
+pub async fn per_day(
+    conn: &mut Conn<'_>,
+    tenant_id: i64,
+    from_ms: i64,
+    offset_ms: i64,
+) -> sqlx::Result<Vec<DayRow>> {
+    let sql = "select (created_at + $3) / 86400000 as day, count(*) as calls, \
+               cast(sum(case when bridged_at is null then 0 else 1 end) as bigint) as answered, \
+               cast(coalesce(sum(billed_seconds), 0) as bigint) as billed_seconds, \
+               cast(coalesce(sum(cost_rial), 0) as bigint) as cost_rial \
+               from phone_call where tenant_id = $1 and created_at >= $2 \
+               group by (created_at + $3) / 86400000 order by day";
+    on_conn!(conn, c => sqlx::query_as(sql).bind(tenant_id).bind(from_ms).bind(offset_ms).fetch_all(&mut **c).await)
+}
