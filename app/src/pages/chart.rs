@@ -10,12 +10,13 @@ const RIGHT: f64 = 44.0;
 const TOP: f64 = 12.0;
 const BOTTOM: f64 = 28.0;
 
-/// A round axis maximum at or above `value` (1, 2, 5 × 10ⁿ).
+/// A round axis maximum at or above `value` whose quarters are whole numbers (4 · 1, 2, 5 ×
+/// 10ⁿ), so the four grid lines carry distinct labels.
 fn nice_max(value: i64) -> i64 {
     let value = value.max(1);
     let mut step = 1;
     loop {
-        for factor in [1, 2, 5] {
+        for factor in [4, 8, 20] {
             if factor * step >= value {
                 return factor * step;
             }
@@ -112,10 +113,13 @@ mod tests {
 
     #[test]
     fn axes_end_on_round_numbers() {
-        assert_eq!(nice_max(0), 1);
-        assert_eq!(nice_max(7), 10);
+        assert_eq!(nice_max(0), 4);
+        assert_eq!(nice_max(7), 8);
         assert_eq!(nice_max(12), 20);
-        assert_eq!(nice_max(480), 500);
+        assert_eq!(nice_max(480), 800);
+        for value in [1, 3, 9, 33, 150, 7000] {
+            assert_eq!(nice_max(value) % 4, 0);
+        }
     }
 
     #[test]
