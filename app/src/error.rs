@@ -40,6 +40,12 @@ pub enum Problem {
     OutOfRange,
     /// Both parties have the same number.
     SameNumber,
+    /// Not an http(s) URL.
+    InvalidUrl,
+    /// A URL into a private network.
+    PrivateUrl,
+    /// A URL whose host does not resolve.
+    UnresolvableUrl,
 }
 
 /// A problem attached to a form field by name.

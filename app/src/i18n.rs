@@ -411,6 +411,28 @@ texts! {
     ev_bridged: "دو طرف وصل شدند", "Parties connected";
     ev_held: "{n} ثانیه اعتبار رزرو شد", "{n} s of credit held";
     ev_leg_ended: "مسیر پایان یافت", "Leg ended";
+    err_invalid_url: "یک نشانی http یا https بنویسید.", "Enter an http or https URL.";
+    err_private_url: "این نشانی به شبکه‌ی خصوصی اشاره می‌کند و پذیرفته نیست.", "This URL points into a private network and is not allowed.";
+    err_unresolvable_url: "نام این میزبان پیدا نشد.", "This host name does not resolve.";
+    nav_webhooks: "وب‌هوک‌ها", "Webhooks";
+    webhooks_title: "وب‌هوک‌ها", "Webhooks";
+    webhooks_lead: "پل رویدادهای تماس (زنگ، پاسخ، پایان، آماده‌شدن ضبط) و کمبود اعتبار را به این نشانی می‌فرستد. هر درخواست با سرآیند Pol-Signature امضا می‌شود.", "Pol posts call events (ringing, answered, completed, recording ready) and low-balance warnings to this URL. Every request is signed in the Pol-Signature header.";
+    webhook_url: "نشانی وب‌هوک", "Webhook URL";
+    webhook_secret: "کلید امضا", "Signing secret";
+    webhook_rotate: "ساخت کلید تازه", "Rotate secret";
+    webhook_test: "ارسال رویداد آزمایشی", "Send test event";
+    webhook_sent: "در صف ارسال قرار گرفت.", "Queued for delivery.";
+    webhook_rotated: "کلید تازه ساخته شد؛ از این پس با آن امضا می‌شود.", "A new secret was made; deliveries are signed with it from now on.";
+    webhook_log: "ارسال‌ها", "Deliveries";
+    webhook_empty: "هنوز چیزی ارسال نشده است.", "Nothing sent yet.";
+    webhook_event: "رویداد", "Event";
+    webhook_attempts: "تلاش", "Attempts";
+    webhook_answer: "پاسخ", "Answer";
+    webhook_resend: "ارسال دوباره", "Resend";
+    webhook_verify: "بررسی امضا", "Verifying the signature";
+    delivery_pending: "در انتظار", "Pending";
+    delivery_delivered: "رسید", "Delivered";
+    delivery_failed: "ناموفق", "Failed";
     err_out_of_range: "این مقدار خارج از بازه‌ی مجاز است.", "This value is outside the allowed range.";
     err_same_number: "شماره‌ی مسافر و راننده نباید یکی باشد.", "The passenger and the driver must have different numbers.";
     err_insufficient_credit: "اعتبار کافی برای این تماس ندارید. ابتدا اعتبار بخرید.", "Not enough talk time for this call. Top up first.";
@@ -532,6 +554,9 @@ impl Texts {
             Problem::ExceedsBalance => self.err_exceeds_balance,
             Problem::OutOfRange => self.err_out_of_range,
             Problem::SameNumber => self.err_same_number,
+            Problem::InvalidUrl => self.err_invalid_url,
+            Problem::PrivateUrl => self.err_private_url,
+            Problem::UnresolvableUrl => self.err_unresolvable_url,
         }
     }
 }

@@ -104,6 +104,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings/companies") view=settings::Companies ssr=SsrMode::Async />
                     <Route path=path!("/settings/calls") view=settings::CallSettings ssr=SsrMode::Async />
                     <Route path=path!("/settings/tokens") view=settings::Tokens ssr=SsrMode::Async />
+                    <Route path=path!("/settings/webhooks") view=settings::Webhooks ssr=SsrMode::Async />
                     <Route path=path!("/calls") view=calls::Calls ssr=SsrMode::Async />
                     <Route path=path!("/calls/:id") view=calls::CallDetail ssr=SsrMode::Async />
                 </Routes>

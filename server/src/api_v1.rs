@@ -491,14 +491,42 @@ async fn hang_up(
     Ok(Json(detail_json(&state, &detail)))
 }
 
+/// `?expires=…&signature=…` of a signed recording link (sent in `recording.ready` webhooks).
+#[derive(serde::Deserialize)]
+struct SignedLink {
+    expires: i64,
+    signature: String,
+}
+
+/// A recording, for the token's tenant, or for anyone holding an unexpired signed link.
 async fn recording(
     State(state): State<AppState>,
-    Bearer(auth): Bearer,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+    mut parts: Parts,
 ) -> Result<Response, ApiError> {
-    let detail = calls::get(&state, auth.tenant_id, &id).await?;
-    Ok(crate::media::serve_recording(&state, &detail.call, &headers).await)
+    let headers = parts.headers.clone();
+    let signed: Option<SignedLink> = raw
+        .as_deref()
+        .and_then(|q| serde_urlencoded::from_str(q).ok());
+    let call = match signed {
+        Some(link) => {
+            if !app::backend::webhooks::verify_recording_signature(
+                &state,
+                &id,
+                link.expires,
+                &link.signature,
+            ) {
+                return Err(ApiError::Unauthorized);
+            }
+            calls::find_unscoped(&state, &id).await?
+        }
+        None => {
+            let Bearer(auth) = Bearer::from_request_parts(&mut parts, &state).await?;
+            calls::get(&state, auth.tenant_id, &id).await?.call
+        }
+    };
+    Ok(crate::media::serve_recording(&state, &call, &headers).await)
 }
 
 async fn account(

@@ -150,6 +150,7 @@ impl Application {
         let store = Store::new(&self.state.db);
         let reconciler = tokio::spawn(reconcile_payments(self.state.clone()));
         let supervisor = tokio::spawn(app::backend::engine::supervise(self.state.clone()));
+        let webhooks = tokio::spawn(app::backend::webhooks::run(self.state.clone()));
         let cleanup =
             tokio::spawn(store.continuously_delete_expired(std::time::Duration::from_secs(3600)));
         tracing::info!(addr = %self.listener.local_addr()?, db = self.state.db.kind(), "serving the panel");
@@ -169,6 +170,7 @@ impl Application {
             .shut_down(std::time::Duration::from_secs(10))
             .await;
         supervisor.abort();
+        webhooks.abort();
         self.state.db.close().await;
         Ok(())
     }

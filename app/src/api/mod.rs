@@ -151,6 +151,7 @@ pub struct InvitePreview {
 }
 
 pub mod calls;
+pub mod webhooks;
 
 #[cfg(feature = "ssr")]
 mod edge {

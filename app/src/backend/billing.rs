@@ -134,6 +134,11 @@ async fn crossed_low_balance(tx: &mut Tx, tenant_id: i64) -> sqlx::Result<bool> 
     }
 }
 
+/// The tenant's balance, inside the caller's transaction.
+pub async fn balance_in(tx: &mut Tx, tenant_id: i64) -> Result<Balance, BillingError> {
+    Ok(current(tx, tenant_id).await?)
+}
+
 /// The tenant's balance.
 pub async fn balance(db: &Db, tenant_id: i64) -> Result<Balance, BillingError> {
     let mut tx = db.read().await?;

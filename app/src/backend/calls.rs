@@ -404,6 +404,8 @@ pub async fn place(
             limited_by_credit: hold.seconds < wanted,
             record,
             welcome,
+            reference: call.reference.clone(),
+            callback_url: call.callback_url.clone(),
         },
     );
     Ok(Placed {
@@ -454,6 +456,15 @@ pub async fn get(
     let legs = repo::legs(&mut tx.conn(), call.phone_call_id).await?;
     let events = repo::events(&mut tx.conn(), call.phone_call_id).await?;
     Ok(CallDetail { call, legs, events })
+}
+
+/// A call by public id in any tenant: only for callers that proved access otherwise (a signed
+/// recording link).
+pub async fn find_unscoped(state: &AppState, public_id: &str) -> Result<CallRow, CallError> {
+    let mut tx = state.db.read().await?;
+    repo::find_by_public_id(&mut tx.conn(), public_id)
+        .await?
+        .ok_or(CallError::NotFound)
 }
 
 /// The legs of many calls (one query), in the order of `calls`.

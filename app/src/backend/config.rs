@@ -104,6 +104,8 @@ pub struct Config {
     pub engine_stale_after: std::time::Duration,
     /// API requests per second allowed per token (bursts of twice as many).
     pub api_rate_limit: u32,
+    /// First webhook retry delay; each retry doubles it (up to an hour).
+    pub webhook_backoff: std::time::Duration,
 }
 
 /// Reads settings from the environment first, then from the optional config file.
@@ -263,6 +265,9 @@ impl Config {
             ),
             api_rate_limit: u32::try_from(number("POL_API_RATE_LIMIT", 20)?.clamp(1, 100_000))
                 .unwrap_or(20),
+            webhook_backoff: std::time::Duration::from_millis(
+                number("POL_WEBHOOK_BACKOFF_MS", 10_000)?.max(1),
+            ),
             payment,
             env,
             database_url,
@@ -319,6 +324,7 @@ impl Config {
             telephony: TelephonyConfig::Sandbox { time_scale: 0.01 },
             engine_stale_after: std::time::Duration::from_secs(30),
             api_rate_limit: 1000,
+            webhook_backoff: std::time::Duration::from_millis(50),
             data_dir,
         }
     }

@@ -19,6 +19,7 @@ use super::db::Tx;
 use super::now_ms;
 use super::repo::calls::{self as repo, CallRow, Ending, LegMoment};
 use super::state::AppState;
+use super::webhooks;
 use crate::domain::call::mask_number;
 use crate::domain::{CallStatus, Party};
 
@@ -60,6 +61,23 @@ pub struct CallPlan {
     pub record: bool,
     /// Play the welcome message to the first party.
     pub welcome: bool,
+    /// The operator's reference, repeated in webhooks.
+    pub reference: Option<String>,
+    /// This call's own webhook URL.
+    pub callback_url: Option<String>,
+}
+
+impl CallPlan {
+    /// What `call.ringing` and `call.answered` webhooks carry.
+    fn event_data(&self, status: CallStatus, sandbox: bool) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.public_id,
+            "status": status.code(),
+            "sandbox": sandbox,
+            "reference": self.reference,
+            "first": self.first.0.code(),
+        })
+    }
 }
 
 struct Inner {
@@ -264,6 +282,12 @@ impl Run {
         let number = mask_number(self.number(leg));
         // The welcome message follows the first party's answer at once: one write for both.
         let welcome = moment == LegMoment::Answered && leg == 0 && self.plan.welcome;
+        let tenant_id = self.plan.tenant_id;
+        let callback_url = self.plan.callback_url.clone();
+        let ringing = status.is_some().then(|| {
+            self.plan
+                .event_data(CallStatus::Ringing, self.engine.is_sandbox())
+        });
         self.write(kind, move |tx| {
             Box::pin(async move {
                 let now = now_ms();
@@ -279,6 +303,10 @@ impl Run {
                 .await?;
                 if let Some(status) = status {
                     repo::set_status(&mut tx.conn(), call_id, status.code(), now).await?;
+                }
+                if let Some(data) = ringing {
+                    let call = Some((call_id, callback_url.as_deref()));
+                    webhooks::enqueue_in(tx, tenant_id, call, "call.ringing", data).await?;
                 }
                 if welcome {
                     repo::add_event(
@@ -533,11 +561,18 @@ impl Run {
             return End::new(CallStatus::Failed, "telephony_error");
         }
         let call_id = self.plan.call_id;
+        let tenant_id = self.plan.tenant_id;
+        let callback_url = self.plan.callback_url.clone();
+        let answered = self
+            .plan
+            .event_data(CallStatus::InProgress, self.engine.is_sandbox());
         self.write("bridged", move |tx| {
             Box::pin(async move {
                 let now = now_ms();
                 repo::set_bridged(&mut tx.conn(), call_id, now).await?;
-                repo::add_event(&mut tx.conn(), call_id, "bridged", None, "", now).await
+                repo::add_event(&mut tx.conn(), call_id, "bridged", None, "", now).await?;
+                let call = Some((call_id, callback_url.as_deref()));
+                webhooks::enqueue_in(tx, tenant_id, call, "call.answered", answered).await
             })
         })
         .await;
@@ -615,6 +650,7 @@ impl Run {
         end: &End,
         talk: i64,
         recording: Option<&RecordingInfo>,
+        recording_failed: bool,
     ) -> Result<bool, BillingError> {
         let mut tx = self.state.db.begin().await?;
         let now = now_ms();
@@ -690,6 +726,35 @@ impl Run {
             now,
         )
         .await?;
+        let hook = Some((plan.call_id, plan.callback_url.as_deref()));
+        if let Some(call) = repo::find_by_id(&mut tx.conn(), plan.call_id).await? {
+            let legs = repo::legs(&mut tx.conn(), plan.call_id).await?;
+            let data = webhooks::call_data(&call, &legs);
+            webhooks::enqueue_in(&mut tx, plan.tenant_id, hook, "call.completed", data).await?;
+        }
+        if let Some(info) = recording {
+            // A link the operator's server can fetch without a token, for a day.
+            let expires = now / 1000 + 24 * 3600;
+            let data = serde_json::json!({
+                "call_id": plan.public_id,
+                "reference": plan.reference,
+                "url": webhooks::signed_recording_url(&self.state, &plan.public_id, expires),
+                "expires_at": expires,
+                "format": info.content_type,
+                "duration_seconds": info.duration_ms as f64 / 1000.0,
+                "bytes": info.bytes,
+            });
+            webhooks::enqueue_in(&mut tx, plan.tenant_id, hook, "recording.ready", data).await?;
+        } else if recording_failed {
+            let data =
+                serde_json::json!({ "call_id": plan.public_id, "reference": plan.reference });
+            webhooks::enqueue_in(&mut tx, plan.tenant_id, hook, "recording.failed", data).await?;
+        }
+        if crossed {
+            let balance = billing::balance_in(&mut tx, plan.tenant_id).await?;
+            let data = serde_json::json!({ "balance_seconds": balance.available_seconds() });
+            webhooks::enqueue_in(&mut tx, plan.tenant_id, None, "balance.low", data).await?;
+        }
         tx.commit().await?;
         Ok(crossed)
     }
@@ -701,14 +766,19 @@ impl Run {
         }
         self.hang_up_all(&end.cause.clone()).await;
         let talk = self.talk_seconds();
+        let was_recording = self.recording.is_some();
         let recording = self.collect_recording().await;
+        let recording_failed = was_recording && recording.is_none();
         let plan = self.plan.clone();
         // The end must be written: retry a failing database for about a minute before giving
         // up (then the call stays live in the database until this engine's restart reconciles it).
         let mut attempt = 0;
         let result = loop {
             attempt += 1;
-            match self.write_end(&plan, &end, talk, recording.as_ref()).await {
+            match self
+                .write_end(&plan, &end, talk, recording.as_ref(), recording_failed)
+                .await
+            {
                 Err(err) if attempt < 8 => {
                     tracing::warn!(call_id = plan.call_id, attempt, error = %err, "retrying a call's end");
                     tokio::time::sleep(Duration::from_millis(250 * (1 << attempt))).await;

@@ -17,6 +17,7 @@ pub mod repo;
 pub mod session_store;
 pub mod state;
 pub mod tokens;
+pub mod webhooks;
 
 /// Milliseconds since the Unix epoch: every `*_at` column holds this.
 pub fn now_ms() -> i64 {

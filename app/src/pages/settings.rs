@@ -425,3 +425,160 @@ pub fn Tokens() -> impl IntoView {
         } />
     }
 }
+
+/// How an operator's server checks `Pol-Signature`, in the languages dispatch systems use.
+const VERIFY_PHP: &str = r#"$body = file_get_contents('php://input');
+parse_str(str_replace(',', '&', $_SERVER['HTTP_POL_SIGNATURE']), $sig);
+$expected = hash_hmac('sha256', $sig['t'] . '.' . $body, $secret);
+$fresh = abs(time() - (int) $sig['t']) < 300;
+if (!$fresh || !hash_equals($expected, $sig['v1'])) { http_response_code(400); exit; }"#;
+const VERIFY_PYTHON: &str = r#"import hmac, hashlib, time
+sig = dict(part.split("=", 1) for part in request.headers["Pol-Signature"].split(","))
+expected = hmac.new(secret.encode(), f"{sig['t']}.".encode() + request.body, hashlib.sha256).hexdigest()
+if abs(time.time() - int(sig["t"])) > 300 or not hmac.compare_digest(expected, sig["v1"]):
+    abort(400)"#;
+const VERIFY_JS: &str = r#"const crypto = require('node:crypto');
+const sig = Object.fromEntries(req.headers['pol-signature'].split(',').map((p) => p.split('=')));
+const expected = crypto.createHmac('sha256', secret).update(`${sig.t}.${rawBody}`).digest('hex');
+const ok = Math.abs(Date.now() / 1000 - Number(sig.t)) < 300 &&
+  crypto.timingSafeEqual(Buffer.from(expected), Buffer.from(sig.v1));"#;
+
+/// `/settings/webhooks`: endpoint, secret, test event and the delivery log.
+#[component]
+pub fn Webhooks() -> impl IntoView {
+    use crate::api::webhooks::{
+        get_webhooks, ResendWebhook, RotateWebhookSecret, SaveWebhook, TestWebhook,
+    };
+    let save = ServerAction::<SaveWebhook>::new();
+    let rotate = ServerAction::<RotateWebhookSecret>::new();
+    let test = ServerAction::<TestWebhook>::new();
+    let resend = ServerAction::<ResendWebhook>::new();
+    let hooks = Resource::new(
+        move || {
+            (
+                save.version().get(),
+                rotate.version().get(),
+                test.version().get(),
+                resend.version().get(),
+            )
+        },
+        |_| get_webhooks(),
+    );
+    let errors = form_errors(save);
+    let error = action_error(save);
+    let test_error = action_error(test);
+    let notice = if query_flag("rotated") {
+        Some(true)
+    } else if query_flag("sent") {
+        Some(false)
+    } else {
+        None
+    };
+    let saved = query_flag("saved");
+    view! {
+        <Panel render=move |s: SessionView, _user: UserView| {
+            let lang = s.lang;
+            let t = lang.t();
+            let csrf = s.csrf.clone();
+            view! {
+                <h1>{t.webhooks_title}</h1>
+                <p class="muted">{t.webhooks_lead}</p>
+                {saved.then(|| view! { <Notice text=t.saved /> })}
+                {notice.map(|rotated| view! { <Notice text=if rotated { t.webhook_rotated } else { t.webhook_sent } /> })}
+                <Suspense fallback=move || view! { <p>{t.loading}</p> }>
+                    {move || { let csrf = csrf.clone(); Suspend::new(async move {
+                        let w = match hooks.await {
+                            Ok(w) => w,
+                            Err(err) => return view! { <p class="alert error">{err.message(lang)}</p> }.into_any(),
+                        };
+                        let empty = w.deliveries.is_empty();
+                        let (csrf_save, csrf_rotate, csrf_test) = (csrf.clone(), csrf.clone(), csrf.clone());
+                        let rows = w.deliveries.clone().into_iter().map(|d| {
+                            let status = match d.status.as_str() {
+                                "delivered" => t.delivery_delivered,
+                                "failed" => t.delivery_failed,
+                                _ => t.delivery_pending,
+                            };
+                            let badge = match d.status.as_str() {
+                                "delivered" => "completed",
+                                "failed" => "failed",
+                                _ => "pending",
+                            };
+                            let answer = format!(
+                                "{}{}",
+                                d.status_code.map(|c| format!("HTTP {c} · ")).unwrap_or_default(),
+                                d.response_ms.map(|ms| format!("{ms} ms")).unwrap_or_default(),
+                            );
+                            let csrf = csrf.clone();
+                            view! {
+                                <tr>
+                                    <td>{lang.datetime(d.created_at)}</td>
+                                    <td><code dir="ltr">{d.event.clone()}</code></td>
+                                    <td><span class=format!("status status-{badge}")>{status}</span></td>
+                                    <td>{lang.int(d.attempts)}</td>
+                                    <td dir="ltr" class="small">{answer}<br/><span class="muted">{d.response.clone().map(|r| r.chars().take(120).collect::<String>())}</span></td>
+                                    <td>
+                                        <ActionForm action=resend attr:class="inline">
+                                            <Csrf token=csrf />
+                                            <input type="hidden" name="id" value=d.id.to_string() />
+                                            <button type="submit" class="link">{t.webhook_resend}</button>
+                                        </ActionForm>
+                                    </td>
+                                </tr>
+                            }
+                        }).collect_view();
+                        view! {
+                            <section class="card">
+                                <FormAlert error lang />
+                                <ActionForm action=save attr:class="inline-fields">
+                                    <Csrf token=csrf_save />
+                                    <Field label=t.webhook_url name="url" kind="url" errors lang ltr=true required=false value=w.url.clone().unwrap_or_default() />
+                                    <Submit label=t.save pending=save.pending().into() />
+                                </ActionForm>
+                                <div class="field">
+                                    <label>{t.webhook_secret}</label>
+                                    <p class="copy-row">
+                                        <code dir="ltr" data-testid="webhook-secret">{w.secret.clone()}</code>
+                                        <button type="button" class="button small" data-token=w.secret.clone()
+                                            onclick="navigator.clipboard&&navigator.clipboard.writeText(this.dataset.token)">{t.token_copy}</button>
+                                    </p>
+                                </div>
+                                <FormAlert error=test_error lang />
+                                <div class="actions">
+                                    <ActionForm action=rotate attr:class="inline">
+                                        <Csrf token=csrf_rotate />
+                                        <button type="submit" class="button secondary small">{t.webhook_rotate}</button>
+                                    </ActionForm>
+                                    <ActionForm action=test attr:class="inline">
+                                        <Csrf token=csrf_test />
+                                        <button type="submit" class="button small" data-testid="send-test-webhook">{t.webhook_test}</button>
+                                    </ActionForm>
+                                </div>
+                            </section>
+                            <h2>{t.webhook_log}</h2>
+                            {if empty {
+                                view! { <p class="muted">{t.webhook_empty}</p> }.into_any()
+                            } else {
+                                view! {
+                                    <div class="table-wrap">
+                                        <table class="table" data-testid="deliveries">
+                                            <thead><tr><th>{t.col_time}</th><th>{t.webhook_event}</th><th>{t.col_status}</th><th>{t.webhook_attempts}</th><th>{t.webhook_answer}</th><th></th></tr></thead>
+                                            <tbody>{rows}</tbody>
+                                        </table>
+                                    </div>
+                                }.into_any()
+                            }}
+                            <section class="card">
+                                <h2>{t.webhook_verify}</h2>
+                                <p class="muted" dir="ltr">"Pol-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, \"<t>.<body>\")>"</p>
+                                <h3>"PHP"</h3><pre dir="ltr">{VERIFY_PHP}</pre>
+                                <h3>"Python"</h3><pre dir="ltr">{VERIFY_PYTHON}</pre>
+                                <h3>"JavaScript (Node.js)"</h3><pre dir="ltr">{VERIFY_JS}</pre>
+                            </section>
+                        }.into_any()
+                    })}}
+                </Suspense>
+            }
+        } />
+    }
+}

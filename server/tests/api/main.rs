@@ -13,3 +13,4 @@ mod payments;
 mod reports;
 mod security;
 mod team;
+mod webhooks;

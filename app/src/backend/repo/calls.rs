@@ -168,6 +168,15 @@ pub async fn find(
     on_conn!(conn, c => sqlx::query_as(&sql).bind(tenant_id).bind(public_id).fetch_optional(&mut **c).await)
 }
 
+/// A call by public id, in any tenant (signed links only).
+pub async fn find_by_public_id(
+    conn: &mut Conn<'_>,
+    public_id: &str,
+) -> sqlx::Result<Option<CallRow>> {
+    let sql = format!("select {COLUMNS} from phone_call where public_id = $1");
+    on_conn!(conn, c => sqlx::query_as(&sql).bind(public_id).fetch_optional(&mut **c).await)
+}
+
 /// A call by primary key (the engine's own lookups).
 pub async fn find_by_id(conn: &mut Conn<'_>, phone_call_id: i64) -> sqlx::Result<Option<CallRow>> {
     let sql = format!("select {COLUMNS} from phone_call where phone_call_id = $1");

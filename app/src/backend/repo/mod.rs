@@ -12,3 +12,4 @@ pub mod payments;
 pub mod tenants;
 pub mod throttle;
 pub mod users;
+pub mod webhooks;
