@@ -467,14 +467,9 @@ pub fn Webhooks() -> impl IntoView {
     let errors = form_errors(save);
     let error = action_error(save);
     let test_error = action_error(test);
-    let notice = if query_flag("rotated") {
-        Some(true)
-    } else if query_flag("sent") {
-        Some(false)
-    } else {
-        None
-    };
-    let saved = query_flag("saved");
+    // Reactive, so the notice also appears when the form's redirect is followed in the page.
+    let query = leptos_router::hooks::use_query_map();
+    let flag = move |key: &str| query.with(|q| q.get(key).is_some());
     view! {
         <Panel render=move |s: SessionView, _user: UserView| {
             let lang = s.lang;
@@ -483,8 +478,18 @@ pub fn Webhooks() -> impl IntoView {
             view! {
                 <h1>{t.webhooks_title}</h1>
                 <p class="muted">{t.webhooks_lead}</p>
-                {saved.then(|| view! { <Notice text=t.saved /> })}
-                {notice.map(|rotated| view! { <Notice text=if rotated { t.webhook_rotated } else { t.webhook_sent } /> })}
+                {move || {
+                    let text = if flag("rotated") {
+                        Some(t.webhook_rotated)
+                    } else if flag("sent") {
+                        Some(t.webhook_sent)
+                    } else if flag("saved") {
+                        Some(t.saved)
+                    } else {
+                        None
+                    };
+                    text.map(|text| view! { <Notice text /> })
+                }}
                 <Suspense fallback=move || view! { <p>{t.loading}</p> }>
                     {move || { let csrf = csrf.clone(); Suspend::new(async move {
                         let w = match hooks.await {
