@@ -50,7 +50,7 @@ export async function startServer(extraEnv = {}) {
     mails() {
       const dir = join(dataDir, 'outbox');
       try {
-        return readdirSync(dir).sort().map((f) => readFileSync(join(dir, f), 'utf8'));
+        return readdirSync(dir).filter((f) => f.endsWith('.eml')).sort().map((f) => readFileSync(join(dir, f), 'utf8'));
       } catch {
         return [];
       }

@@ -77,7 +77,12 @@ impl Mailer {
                     .with_context(|| format!("failed to create {}", dir.display()))?;
                 let name = format!("{}-{:08x}.eml", super::now_ms(), rand::random::<u32>());
                 let path = dir.join(name);
-                tokio::fs::write(&path, message.formatted())
+                // Written aside and renamed into place, so a reader never sees half a mail.
+                let partial = path.with_extension("partial");
+                tokio::fs::write(&partial, message.formatted())
+                    .await
+                    .with_context(|| format!("failed to write {}", partial.display()))?;
+                tokio::fs::rename(&partial, &path)
                     .await
                     .with_context(|| format!("failed to write {}", path.display()))?;
                 tracing::info!(path = %path.display(), "e-mail written to the outbox");

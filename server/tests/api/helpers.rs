@@ -302,7 +302,10 @@ impl TestApp {
         let Ok(entries) = std::fs::read_dir(&self.outbox) else {
             return Vec::new();
         };
-        let mut files: Vec<PathBuf> = entries.map(|e| e.unwrap().path()).collect();
+        let mut files: Vec<PathBuf> = entries
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+            .collect();
         files.sort();
         files
             .iter()
