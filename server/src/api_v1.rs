@@ -3,21 +3,24 @@
 //! the result; errors are `application/problem+json` with a stable `code`.
 
 use app::backend::api_tokens::{self, TokenAuth};
-use app::backend::calls::{
-    self, CallDetail, CallError, CallRequest, FieldIssue, ListQuery, Origin, ValidCall,
-};
-use app::backend::repo::calls::{CallRow, LegRow};
+use app::backend::calls::{self, CallError, CallRequest, FieldIssue, ListQuery, Origin, ValidCall};
 use app::backend::state::AppState;
-use app::domain::Rial;
 use axum::body::Bytes;
 use axum::extract::{FromRequestParts, Path, RawQuery, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use tower_http::limit::RequestBodyLimitLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::resources::{
+    Account, Balance, Billing, Call, CallPage, Money, Problem, Settings, Tenant,
+};
 
 /// Largest API request body.
 const BODY_LIMIT: usize = 16 * 1024;
@@ -270,87 +273,6 @@ impl FromRequestParts<AppState> for Bearer {
     }
 }
 
-fn iso(ms: Option<i64>) -> Value {
-    ms.and_then(|ms| {
-        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-            .ok()?
-            .format(&time::format_description::well_known::Rfc3339)
-            .ok()
-    })
-    .map_or(Value::Null, Value::String)
-}
-
-fn leg_json(leg: &LegRow) -> Value {
-    json!({
-        "position": leg.position,
-        "party": leg.party,
-        "number": leg.number,
-        "dialled_at": iso(leg.dialled_at),
-        "ringing_at": iso(leg.ringing_at),
-        "answered_at": iso(leg.answered_at),
-        "ended_at": iso(leg.ended_at),
-        "cause": leg.cause,
-        "sip_code": leg.sip_code,
-    })
-}
-
-fn money(rial: Option<i64>) -> Value {
-    rial.map_or(
-        Value::Null,
-        |r| json!({ "rial": r, "toman": Rial::new(r).toman().normalize().to_string() }),
-    )
-}
-
-fn recording_json(state: &AppState, call: &CallRow) -> Value {
-    match (&call.recording_path, &call.recording_content_type) {
-        (Some(_), Some(content_type)) => json!({
-            "url": format!("{}/api/v1/calls/{}/recording", state.config.public_url, call.public_id),
-            "format": content_type,
-            "duration_seconds": call.recording_duration_ms.map(|ms| ms as f64 / 1000.0),
-            "bytes": call.recording_bytes,
-        }),
-        _ => Value::Null,
-    }
-}
-
-/// The call resource (list entries leave out the timeline).
-fn call_json(
-    state: &AppState,
-    call: &CallRow,
-    legs: &[LegRow],
-    timeline: Option<&[app::backend::repo::calls::EventRow]>,
-) -> Value {
-    let mut body = json!({
-        "id": call.public_id,
-        "status": call.status,
-        "sandbox": call.sandbox,
-        "passenger": call.passenger,
-        "driver": call.driver,
-        "first": call.first_party,
-        "max_duration": call.max_duration_seconds,
-        "ring_timeout": call.ring_timeout_seconds,
-        "record": call.record,
-        "welcome": call.welcome,
-        "reference": call.reference,
-        "end_cause": call.end_cause,
-        "talk_seconds": call.talk_seconds,
-        "billed_seconds": call.billed_seconds,
-        "cost": money(call.cost_rial),
-        "legs": legs.iter().map(leg_json).collect::<Vec<_>>(),
-        "recording": recording_json(state, call),
-        "created_at": iso(Some(call.created_at)),
-        "bridged_at": iso(call.bridged_at),
-        "ended_at": iso(call.ended_at),
-    });
-    if let Some(events) = timeline {
-        body["timeline"] = events
-            .iter()
-            .map(|e| json!({ "at": iso(Some(e.created_at)), "event": e.kind, "leg": e.leg, "detail": e.detail }))
-            .collect();
-    }
-    body
-}
-
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     let Some(value) = headers.get("idempotency-key") else {
         return Ok(None);
@@ -401,6 +323,22 @@ fn json_issue(err: &serde_json::Error) -> ApiError {
     )
 }
 
+/// Places a masked call.
+#[utoipa::path(
+    post,
+    path = "/api/v1/calls",
+    tag = "calls",
+    request_body = CallRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retry safely: the same key and body return the same call")),
+    responses(
+        (status = 201, description = "Accepted; the call starts at once", body = Call),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 402, description = "`insufficient_credit`", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`invalid_number`, `same_number`, `validation`, `idempotency_key_reused`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`concurrency_limit` or `rate_limited`", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 async fn create_call(
     State(state): State<AppState>,
     Bearer(auth): Bearer,
@@ -419,10 +357,10 @@ async fn create_call(
     )
     .await?;
     let detail = calls::get(&state, auth.tenant_id, &placed.call.public_id).await?;
-    let mut body = call_json(&state, &detail.call, &detail.legs, Some(&detail.events));
-    body["billing"] = json!({
-        "held_seconds": placed.call.held_seconds,
-        "balance_seconds": placed.balance_seconds,
+    let mut body = Call::new(&state, &detail.call, &detail.legs, Some(&detail.events));
+    body.billing = Some(Billing {
+        held_seconds: placed.call.held_seconds,
+        balance_seconds: placed.balance_seconds,
     });
     let mut response = (StatusCode::CREATED, Json(body)).into_response();
     let location = format!("/api/v1/calls/{}", placed.call.public_id);
@@ -437,17 +375,30 @@ async fn create_call(
     Ok(response)
 }
 
-fn detail_json(state: &AppState, detail: &CallDetail) -> Value {
-    call_json(state, &detail.call, &detail.legs, Some(&detail.events))
-}
-
+/// One call: status, legs, talk and billed seconds, cost, recording and timeline.
+#[utoipa::path(
+    get,
+    path = "/api/v1/calls/{id}",
+    tag = "calls",
+    params(("id" = String, Path, description = "The call's id, `call_…`")),
+    responses(
+        (status = 200, body = Call),
+        (status = 404, description = "`not_found` (also another tenant's call)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 async fn show_call(
     State(state): State<AppState>,
     Bearer(auth): Bearer,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Call>, ApiError> {
     let detail = calls::get(&state, auth.tenant_id, &id).await?;
-    Ok(Json(detail_json(&state, &detail)))
+    Ok(Json(Call::new(
+        &state,
+        &detail.call,
+        &detail.legs,
+        Some(&detail.events),
+    )))
 }
 
 /// Parses a query string into `T`, refusing unknown parameters.
@@ -465,30 +416,70 @@ pub fn parse_query<T: serde::de::DeserializeOwned>(raw: Option<&str>) -> Result<
     })
 }
 
+/// The tenant's calls, newest first, with filters and keyset pagination.
+#[utoipa::path(
+    get,
+    path = "/api/v1/calls",
+    tag = "calls",
+    params(
+        ("status" = Option<String>, Query, description = "One status"),
+        ("from" = Option<String>, Query, description = "From this date (Tehran time), `2026-12-05` or Jalali `1405/09/14`"),
+        ("to" = Option<String>, Query, description = "Until this date, inclusive"),
+        ("number" = Option<String>, Query, description = "The digits a party's number ends with (3–15)"),
+        ("reference" = Option<String>, Query, description = "Your reference, exactly"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+        ("limit" = Option<i64>, Query, description = "1–200, default 50"),
+    ),
+    responses(
+        (status = 200, body = CallPage),
+        (status = 422, description = "`validation`", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 async fn list_calls(
     State(state): State<AppState>,
     Bearer(auth): Bearer,
     RawQuery(raw): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<CallPage>, ApiError> {
     let query: ListQuery = parse_query(raw.as_deref())?;
     let (filter, limit) = calls::parse_list(&query)?;
     let (rows, next) = calls::list(&state, auth.tenant_id, &filter, limit).await?;
     let legs = calls::legs_of(&state, &rows).await?;
-    let data: Vec<Value> = rows
+    let data = rows
         .iter()
         .zip(&legs)
-        .map(|(call, legs)| call_json(&state, call, legs, None))
+        .map(|(call, legs)| Call::new(&state, call, legs, None))
         .collect();
-    Ok(Json(json!({ "data": data, "next_cursor": next })))
+    Ok(Json(CallPage {
+        data,
+        next_cursor: next,
+    }))
 }
 
+/// Hangs up a call in progress (`end_cause: api_hangup`); an ended call is returned unchanged.
+#[utoipa::path(
+    post,
+    path = "/api/v1/calls/{id}/hangup",
+    tag = "calls",
+    params(("id" = String, Path, description = "The call's id")),
+    responses(
+        (status = 200, body = Call),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 async fn hang_up(
     State(state): State<AppState>,
     Bearer(auth): Bearer,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Call>, ApiError> {
     let detail = calls::hang_up(&state, auth.tenant_id, &id).await?;
-    Ok(Json(detail_json(&state, &detail)))
+    Ok(Json(Call::new(
+        &state,
+        &detail.call,
+        &detail.legs,
+        Some(&detail.events),
+    )))
 }
 
 /// `?expires=…&signature=…` of a signed recording link (sent in `recording.ready` webhooks).
@@ -499,6 +490,24 @@ struct SignedLink {
 }
 
 /// A recording, for the token's tenant, or for anyone holding an unexpired signed link.
+#[utoipa::path(
+    get,
+    path = "/api/v1/calls/{id}/recording",
+    tag = "calls",
+    params(
+        ("id" = String, Path, description = "The call's id"),
+        ("Range" = Option<String>, Header, description = "`bytes=…`: answered with 206"),
+        ("expires" = Option<i64>, Query, description = "With `signature`: a link from a `recording.ready` webhook, valid without a token"),
+        ("signature" = Option<String>, Query, description = "See `expires`"),
+    ),
+    responses(
+        (status = 200, description = "The audio (`audio/wav` on the sandbox), with `ETag` and `Accept-Ranges`", content_type = "audio/wav"),
+        (status = 206, description = "The requested range", content_type = "audio/wav"),
+        (status = 304, description = "Not modified (`If-None-Match`)"),
+        (status = 404, description = "No such call or no recording", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []), ())
+)]
 async fn recording(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -529,10 +538,21 @@ async fn recording(
     Ok(crate::media::serve_recording(&state, &call, &headers).await)
 }
 
+/// The tenant, its balance and its call settings.
+#[utoipa::path(
+    get,
+    path = "/api/v1/account",
+    tag = "account",
+    responses(
+        (status = 200, body = Account),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 async fn account(
     State(state): State<AppState>,
     Bearer(auth): Bearer,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Account>, ApiError> {
     let settings = calls::settings(&state, auth.tenant_id).await?;
     let summary = app::backend::billing::summary(&state.db, auth.tenant_id)
         .await
@@ -544,24 +564,27 @@ async fn account(
             .map_err(CallError::from)?
             .ok_or(CallError::NotFound)?
     };
-    Ok(Json(json!({
-        "tenant": { "id": tenant.tenant_id, "name": tenant.name },
-        "sandbox": state.engine.is_sandbox(),
-        "balance": {
-            "seconds": summary.available_seconds,
-            "minutes": summary.available_seconds / 60,
-            "held_seconds": summary.held_seconds,
-            "value": money(Some(summary.value.rial())),
+    Ok(Json(Account {
+        tenant: Tenant {
+            id: tenant.tenant_id,
+            name: tenant.name,
         },
-        "settings": {
-            "first": settings.first_party,
-            "max_duration": settings.max_call_seconds,
-            "ring_timeout": settings.ring_timeout_seconds,
-            "record": settings.record_calls,
-            "welcome": settings.welcome_enabled,
-            "max_concurrent_calls": settings.max_concurrent_calls,
+        sandbox: state.engine.is_sandbox(),
+        balance: Balance {
+            seconds: summary.available_seconds,
+            minutes: summary.available_seconds / 60,
+            held_seconds: summary.held_seconds,
+            value: Money::from_rial(summary.value.rial()),
         },
-    })))
+        settings: Settings {
+            first: settings.first_party,
+            max_duration: settings.max_call_seconds,
+            ring_timeout: settings.ring_timeout_seconds,
+            record: settings.record_calls,
+            welcome: settings.welcome_enabled,
+            max_concurrent_calls: settings.max_concurrent_calls,
+        },
+    }))
 }
 
 /// What older click-to-call services took.
@@ -698,14 +721,65 @@ async fn problem_for_rejections(response: Response) -> Response {
     respond(status, headers, problem(status, code, title, detail))
 }
 
+/// Adds the bearer-token scheme to the document.
+struct BearerScheme;
+
+impl utoipa::Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An API token from the panel: `pol_live_…` or `pol_test_…` (sandbox)",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The document's frame; the paths come from the routes below.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Pol API",
+        license(name = "Proprietary"),
+        description = "Masked calls for ride-hailing operators: place a call between a passenger and a driver, follow it, fetch its recording. Errors are `application/problem+json` with a stable `code`. Webhooks (`call.ringing`, `call.answered`, `call.completed`, `recording.ready`, `recording.failed`, `balance.low`) are signed with `Pol-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, \"<t>.<body>\")>`."
+    ),
+    modifiers(&BearerScheme),
+    tags((name = "calls", description = "Masked calls"), (name = "account", description = "Balance and settings"))
+)]
+struct ApiDoc;
+
+/// The documented routes: registering a handler here is what puts it in the OpenAPI document.
+fn documented() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(create_call, list_calls))
+        .routes(routes!(show_call))
+        .routes(routes!(hang_up))
+        .routes(routes!(recording))
+        .routes(routes!(account))
+}
+
+/// The OpenAPI 3.1 document of the JSON API, generated from the handlers and types.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    documented().into_openapi()
+}
+
+async fn openapi_json() -> Response {
+    static DOCUMENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let body = DOCUMENT.get_or_init(|| openapi().to_pretty_json().unwrap_or_default());
+    ([(header::CONTENT_TYPE, "application/json")], body.clone()).into_response()
+}
+
 /// The API's routes.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/calls", post(create_call).get(list_calls))
-        .route("/api/v1/calls/{id}", get(show_call))
-        .route("/api/v1/calls/{id}/hangup", post(hang_up))
-        .route("/api/v1/calls/{id}/recording", get(recording))
-        .route("/api/v1/account", get(account))
+    let (api, _) = documented().split_for_parts();
+    api.route("/api/v1/openapi.json", get(openapi_json))
         .route("/api/v1/{*rest}", get(not_found).post(not_found))
         .route("/api.php", get(legacy).post(legacy))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))

@@ -18,6 +18,8 @@ pub enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
+    /// Print the JSON API's OpenAPI 3.1 document (docs/openapi.json is this output).
+    Openapi,
     /// Platform administrators.
     Admin {
         /// What to do with admins.

@@ -4,6 +4,7 @@ pub mod api_v1;
 pub mod cli;
 pub mod media;
 pub mod reports;
+pub mod resources;
 pub mod routes;
 pub mod startup;
 

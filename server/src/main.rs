@@ -26,9 +26,14 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    if matches!(cli.command, Some(Command::Openapi)) {
+        println!("{}", server::api_v1::openapi().to_pretty_json()?);
+        return Ok(());
+    }
     let config = Config::load()?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => Application::build(config).await?.run().await,
+        Command::Openapi => Ok(()),
         Command::Migrate => {
             server::startup::connect(&config).await?;
             println!("migrations applied");

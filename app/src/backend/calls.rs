@@ -27,12 +27,15 @@ pub const IDEMPOTENCY_KEY_MAX: usize = 200;
 
 /// `POST /calls` as sent. Unknown fields are refused so a typo (`max_duraton`) is not silently
 /// ignored.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CallRequest {
-    /// The passenger's number, any common Iranian form.
+    /// The passenger's number, any common Iranian form (`09121234567`, `+98 912 123 4567`,
+    /// Persian digits).
+    #[schema(example = "09121234567")]
     pub passenger: String,
     /// The driver's number.
+    #[schema(example = "09351234567")]
     pub driver: String,
     /// Who is called first (`passenger` or `driver`); the tenant's setting by default.
     pub first: Option<String>,

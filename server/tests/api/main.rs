@@ -9,6 +9,7 @@ mod billing;
 mod calls;
 mod cli;
 mod helpers;
+mod openapi;
 mod payments;
 mod reports;
 mod security;
