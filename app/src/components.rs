@@ -154,6 +154,7 @@ pub fn PanelLayout(session: SessionView, user: UserView, children: Children) -> 
                 <A href="/settings/calls">{t.nav_call_settings}</A>
                 <A href="/settings/tokens">{t.nav_tokens}</A>
                 <A href="/settings/webhooks">{t.nav_webhooks}</A>
+                <A href="/docs">{t.nav_docs}</A>
                 <A href="/settings/profile">{t.nav_profile}</A>
                 <A href="/settings/security">{t.nav_security}</A>
                 <A href="/settings/team">{t.nav_team}</A>

@@ -414,6 +414,15 @@ texts! {
     err_invalid_url: "یک نشانی http یا https بنویسید.", "Enter an http or https URL.";
     err_private_url: "این نشانی به شبکه‌ی خصوصی اشاره می‌کند و پذیرفته نیست.", "This URL points into a private network and is not allowed.";
     err_unresolvable_url: "نام این میزبان پیدا نشد.", "This host name does not resolve.";
+    nav_docs: "راهنمای API", "API docs";
+    docs_title: "راهنمای API", "API documentation";
+    docs_lead: "سامانه‌ی دیسپچ شما با این درخواست‌ها تماس امن برقرار می‌کند. سند کامل OpenAPI 3.1:", "Your dispatch system places safe calls with these requests. The full OpenAPI 3.1 document:";
+    docs_endpoints: "درخواست‌ها", "Endpoints";
+    docs_examples: "نمونه‌ها", "Examples";
+    docs_no_token: "هنوز کلید API ندارید؛ نمونه‌ها با کلید شما کامل می‌شوند.", "You have no API token yet; the examples fill in yours.";
+    docs_errors: "کدهای خطا", "Error codes";
+    docs_sandbox: "شماره‌های محیط آزمایشی", "Sandbox numbers";
+    docs_webhooks: "امضای وب‌هوک", "Webhook signatures";
     nav_webhooks: "وب‌هوک‌ها", "Webhooks";
     webhooks_title: "وب‌هوک‌ها", "Webhooks";
     webhooks_lead: "پل رویدادهای تماس (زنگ، پاسخ، پایان، آماده‌شدن ضبط) و کمبود اعتبار را به این نشانی می‌فرستد. هر درخواست با سرآیند Pol-Signature امضا می‌شود.", "Pol posts call events (ringing, answered, completed, recording ready) and low-balance warnings to this URL. Every request is signed in the Pol-Signature header.";

@@ -22,7 +22,7 @@ use crate::api::{get_session, SessionView};
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::pages::{
-    admin, auth, billing, calls, invite, landing, not_found::NotFound, panel, settings,
+    admin, auth, billing, calls, docs, invite, landing, not_found::NotFound, panel, settings,
 };
 
 /// The language of the current request, for the `<html>` element rendered before the app.
@@ -106,6 +106,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings/tokens") view=settings::Tokens ssr=SsrMode::Async />
                     <Route path=path!("/settings/webhooks") view=settings::Webhooks ssr=SsrMode::Async />
                     <Route path=path!("/calls") view=calls::Calls ssr=SsrMode::Async />
+                    <Route path=path!("/docs") view=docs::ApiDocs ssr=SsrMode::Async />
                     <Route path=path!("/calls/:id") view=calls::CallDetail ssr=SsrMode::Async />
                 </Routes>
             </SessionProvider>

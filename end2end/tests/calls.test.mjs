@@ -37,6 +37,10 @@ test('a call placed with a new API token shows up in the report with a playable 
   await page.screenshot({ path: `${shots}/api-token.png`, fullPage: true });
   await page.reload();
   assert.equal(await page.getByTestId('fresh-token').count(), 0, 'the token is shown only once');
+  await page.goto(`${base}/docs`);
+  await waitForHydration(page);
+  assert.match(await page.getByTestId('example-curl').innerText(), new RegExp(token.slice(0, 13)));
+  await page.screenshot({ path: `${shots}/api-docs.png`, fullPage: true });
 
   // The dispatch app places a call.
   const res = await fetch(`${base}/api/v1/calls`, {

@@ -82,6 +82,34 @@ fn engine(config: &Config) -> anyhow::Result<Engine> {
     ))
 }
 
+/// The API's operations as its OpenAPI document lists them.
+fn api_operations() -> Vec<app::backend::state::ApiOperation> {
+    let document = crate::api_v1::openapi();
+    let mut operations = Vec::new();
+    for (path, item) in &document.paths.paths {
+        let methods = [
+            ("GET", &item.get),
+            ("POST", &item.post),
+            ("PUT", &item.put),
+            ("DELETE", &item.delete),
+        ];
+        for (method, operation) in methods {
+            if let Some(operation) = operation {
+                operations.push(app::backend::state::ApiOperation {
+                    method: method.to_owned(),
+                    path: path.clone(),
+                    summary: operation
+                        .summary
+                        .clone()
+                        .or_else(|| operation.description.clone())
+                        .unwrap_or_default(),
+                });
+            }
+        }
+    }
+    operations
+}
+
 /// Connects to the database and applies migrations.
 pub async fn connect(config: &Config) -> anyhow::Result<Db> {
     let db = Db::connect(&config.database_url).await?;
@@ -98,6 +126,7 @@ pub async fn state(config: Config) -> anyhow::Result<AppState> {
     Ok(AppState {
         engine: engine(&config)?,
         api_limiter: Arc::new(RateLimiter::new(config.api_rate_limit)),
+        api_operations: Arc::new(api_operations()),
         db,
         mailer,
         gateways,

@@ -573,3 +573,59 @@ pub async fn place_test_call(
         .await,
     )
 }
+
+/// An operation on the API docs page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OperationView {
+    /// `GET`, `POST`.
+    pub method: String,
+    /// Path.
+    pub path: String,
+    /// One line.
+    pub summary: String,
+}
+
+/// The API docs page: the operator's own base URL and token prefix in the examples.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiDocsView {
+    /// Base URL of the API.
+    pub base_url: String,
+    /// Prefix of the operator's newest live token (`pol_test_AbCd`), if any.
+    pub token_prefix: Option<String>,
+    /// Calls go to the sandbox.
+    pub sandbox: bool,
+    /// From the OpenAPI document.
+    pub operations: Vec<OperationView>,
+}
+
+/// What the API docs page shows.
+#[server(endpoint = "api_docs")]
+pub async fn get_api_docs() -> Result<ApiDocsView, AppError> {
+    edge::finish(
+        async {
+            let ctx = edge::ctx()?;
+            let tenant = ctx.user()?.tenant()?;
+            let state = edge::state()?;
+            let token_prefix = crate::backend::api_tokens::list(&state, tenant.tenant_id)
+                .await?
+                .into_iter()
+                .find(|t| t.revoked_at.is_none())
+                .map(|t| t.prefix);
+            Ok(ApiDocsView {
+                base_url: state.config.public_url.clone(),
+                token_prefix,
+                sandbox: state.engine.is_sandbox(),
+                operations: state
+                    .api_operations
+                    .iter()
+                    .map(|o| OperationView {
+                        method: o.method.clone(),
+                        path: o.path.clone(),
+                        summary: o.summary.clone(),
+                    })
+                    .collect(),
+            })
+        }
+        .await,
+    )
+}

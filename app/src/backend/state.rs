@@ -23,8 +23,22 @@ pub struct AppState {
     pub engine: super::engine::Engine,
     /// Per-token request budgets of the JSON API.
     pub api_limiter: Arc<super::rate_limit::RateLimiter>,
+    /// The JSON API's operations (method, path, summary), from its OpenAPI document, for the
+    /// docs page.
+    pub api_operations: Arc<Vec<ApiOperation>>,
     /// Leptos rendering options.
     pub leptos_options: LeptosOptions,
+}
+
+/// One operation of the JSON API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiOperation {
+    /// `GET`, `POST`.
+    pub method: String,
+    /// `/api/v1/calls/{id}`.
+    pub path: String,
+    /// One line.
+    pub summary: String,
 }
 
 impl FromRef<AppState> for LeptosOptions {

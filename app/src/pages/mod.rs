@@ -5,6 +5,7 @@ pub mod auth;
 pub mod billing;
 pub mod calls;
 pub mod chart;
+pub mod docs;
 pub mod invite;
 pub mod landing;
 pub mod not_found;

@@ -16,6 +16,7 @@ on_both_databases!(
     call_settings_are_validated_and_become_the_api_defaults,
     test_call_mistakes_come_back_as_field_errors,
     the_dashboard_counts_todays_calls_and_charts_thirty_days,
+    the_api_docs_page_lists_the_operations_with_the_operators_token_prefix,
 );
 
 /// Signs up `company` and gives it `minutes` of paid talk time.
@@ -357,4 +358,48 @@ async fn the_dashboard_counts_todays_calls_and_charts_thirty_days(app: TestApp) 
         page.contains("data-testid=\"today-calls\" class=\"stat-value\">۲<"),
         "today's calls in Persian digits"
     );
+}
+
+async fn the_api_docs_page_lists_the_operations_with_the_operators_token_prefix(app: TestApp) {
+    let (browser, tenant) = operator(&app, "Docs Taxi", "docs@example.com", 0).await;
+    let (token, _) = app::backend::api_tokens::create(&app.state, tenant, "dispatch", None)
+        .await
+        .unwrap();
+
+    let docs = browser.call("api_docs", &[]).await.json();
+    let page = browser.get("/docs").await;
+
+    assert_eq!(docs["token_prefix"], token[..13]);
+    let operations: Vec<String> = docs["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            format!(
+                "{} {}",
+                o["method"].as_str().unwrap(),
+                o["path"].as_str().unwrap()
+            )
+        })
+        .collect();
+    for expected in [
+        "POST /api/v1/calls",
+        "GET /api/v1/calls",
+        "GET /api/v1/calls/{id}",
+        "POST /api/v1/calls/{id}/hangup",
+        "GET /api/v1/calls/{id}/recording",
+        "GET /api/v1/account",
+    ] {
+        assert!(
+            operations.iter().any(|o| o == expected),
+            "{expected} in {operations:?}"
+        );
+    }
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains(&format!("Bearer {}…", &token[..13])),
+        "examples use the prefix"
+    );
+    assert!(!page.body.contains(&token), "never the token itself");
+    assert!(page.body.contains("insufficient_credit"));
 }
