@@ -128,6 +128,8 @@ pub fn PanelLayout(session: SessionView, user: UserView, children: Children) -> 
         .as_ref()
         .map(|t| t.name.clone())
         .unwrap_or_default();
+    // Viewers read reports; tokens, webhooks and the API docs are for those who run the account.
+    let operates = user.tenant.as_ref().is_some_and(|t| t.role.operates());
     view! {
         <header class="topbar">
             <A href="/dashboard" attr:class="brand">
@@ -152,9 +154,11 @@ pub fn PanelLayout(session: SessionView, user: UserView, children: Children) -> 
                 <A href="/billing/payments">{t.nav_payments}</A>
                 <span class="sidenav-heading">{t.nav_settings}</span>
                 <A href="/settings/calls">{t.nav_call_settings}</A>
-                <A href="/settings/tokens">{t.nav_tokens}</A>
-                <A href="/settings/webhooks">{t.nav_webhooks}</A>
-                <A href="/docs">{t.nav_docs}</A>
+                {operates.then(|| view! {
+                    <A href="/settings/tokens">{t.nav_tokens}</A>
+                    <A href="/settings/webhooks">{t.nav_webhooks}</A>
+                    <A href="/docs">{t.nav_docs}</A>
+                })}
                 <A href="/settings/profile">{t.nav_profile}</A>
                 <A href="/settings/security">{t.nav_security}</A>
                 <A href="/settings/team">{t.nav_team}</A>

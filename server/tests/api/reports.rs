@@ -196,6 +196,10 @@ async fn viewers_see_masked_numbers_and_cannot_call_or_manage_tokens(app: TestAp
 
     let report = browser.get("/calls").await;
     assert!(report.body.contains("۰۹۱۲***۷۰۱۰"), "{}", report.body);
+    assert!(
+        !report.body.contains("href=\"/settings/tokens\""),
+        "no token link for viewers"
+    );
     assert!(!report.body.contains("۰۹۱۲۱۲۳۷۰۱۰"));
     let detail = browser.call("call", &[("id", &id)]).await.json();
     assert_eq!(detail["call"]["passenger"], "0912***7010");
