@@ -8,6 +8,7 @@
 //! recordings, so the whole product can be tried without a phone line.
 
 pub mod audio;
+pub mod prompt;
 pub mod sandbox;
 
 use std::fmt;
