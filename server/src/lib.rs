@@ -7,6 +7,7 @@ pub mod reports;
 pub mod resources;
 pub mod routes;
 pub mod startup;
+pub mod welcome;
 
 pub use app::backend::config::Config;
 pub use startup::Application;

@@ -61,22 +61,31 @@ pub async fn serve_recording(state: &AppState, call: &CallRow, headers: &HeaderM
     else {
         return not_found();
     };
+    serve_media(state, relative, content_type, &call.public_id, headers).await
+}
+
+/// Streams a file under the media root; `tag` names its contents for the `ETag` (files there
+/// never change in place).
+pub async fn serve_media(
+    state: &AppState,
+    relative: &str,
+    content_type: &str,
+    tag: &str,
+    headers: &HeaderMap,
+) -> Response {
     // Stored paths are ours, but never let one climb out of the media root.
     if relative
         .split(['/', '\\'])
         .any(|part| part == ".." || part.is_empty())
     {
-        tracing::error!(
-            call_id = call.phone_call_id,
-            "refusing a suspicious recording path"
-        );
+        tracing::error!(relative, "refusing a suspicious media path");
         return not_found();
     }
     let path = state.engine.media_root().join(relative);
     let mut file = match tokio::fs::File::open(&path).await {
         Ok(file) => file,
         Err(err) => {
-            tracing::error!(call_id = call.phone_call_id, error = %err, "recording file missing");
+            tracing::error!(relative, error = %err, "media file missing");
             return not_found();
         }
     };
@@ -84,8 +93,7 @@ pub async fn serve_recording(state: &AppState, call: &CallRow, headers: &HeaderM
         Ok(meta) => meta.len(),
         Err(_) => return not_found(),
     };
-    // Recordings never change once stored: the call id and size identify the bytes.
-    let etag = format!("\"{}-{len}\"", call.public_id);
+    let etag = format!("\"{tag}-{len}\"");
     let mut out = HeaderMap::new();
     if let Ok(v) = HeaderValue::from_str(&etag) {
         out.insert(header::ETAG, v);

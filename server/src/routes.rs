@@ -113,7 +113,13 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(server_fn_status))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(middleware::from_fn_with_state(state.clone(), load_context))
-        .layer(sessions);
+        .layer(sessions.clone());
+
+    // The welcome-message upload needs a larger body than forms, with the same session.
+    let uploads = crate::welcome::router()
+        .layer(RequestBodyLimitLayer::new(crate::welcome::BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(state.clone(), load_context))
+        .layer(sessions.clone());
 
     let site_root = std::path::PathBuf::from(options.site_root.as_ref());
     Router::new()
@@ -135,6 +141,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/health", get(|| async { "ok" }))
         .merge(crate::api_v1::router())
+        .merge(uploads)
         .merge(pages)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

@@ -197,6 +197,38 @@ pub fn write_wav_stereo(path: &Path, left: &[i16], right: &[i16]) -> std::io::Re
     Ok(44 + u64::from(data_len))
 }
 
+/// Writes 16-bit PCM mono at 8 kHz as a WAV file (same care as [`write_wav_stereo`]).
+pub fn write_wav_mono(path: &Path, samples: &[i16]) -> std::io::Result<u64> {
+    let data_len = u32::try_from(samples.len() * 2)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "audio too long"))?;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let partial = path.with_extension("partial");
+    {
+        let mut out = BufWriter::new(std::fs::File::create(&partial)?);
+        out.write_all(b"RIFF")?;
+        out.write_all(&(36 + data_len).to_le_bytes())?;
+        out.write_all(b"WAVEfmt ")?;
+        out.write_all(&16u32.to_le_bytes())?;
+        out.write_all(&1u16.to_le_bytes())?;
+        out.write_all(&1u16.to_le_bytes())?;
+        out.write_all(&RATE.to_le_bytes())?;
+        out.write_all(&(RATE * 2).to_le_bytes())?;
+        out.write_all(&2u16.to_le_bytes())?;
+        out.write_all(&16u16.to_le_bytes())?;
+        out.write_all(b"data")?;
+        out.write_all(&data_len.to_le_bytes())?;
+        for s in samples {
+            out.write_all(&s.to_le_bytes())?;
+        }
+        out.flush()?;
+        out.get_ref().sync_all()?;
+    }
+    std::fs::rename(&partial, path)?;
+    Ok(44 + u64::from(data_len))
+}
+
 /// Energy of `samples` at `freq` (Goertzel), normalised by length; for tests and analysis.
 pub fn tone_power(samples: &[i16], freq: f32) -> f32 {
     let k = 2.0 * (TAU * freq / RATE as f32).cos();

@@ -56,6 +56,19 @@ pub struct CallSettingsView {
     pub max_concurrent_calls: i64,
     /// Whether the viewer may change them.
     pub can_manage: bool,
+    /// The uploaded welcome message, if any.
+    pub welcome_message: Option<WelcomeView>,
+}
+
+/// An uploaded welcome message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WelcomeView {
+    /// Length after trimming.
+    pub duration_ms: i64,
+    /// The uploaded file's name.
+    pub name: String,
+    /// Uploaded at (Unix ms; also busts the preview's cache).
+    pub uploaded_at: i64,
 }
 
 /// A call in a report.
@@ -361,9 +374,21 @@ pub async fn get_call_settings() -> Result<CallSettingsView, AppError> {
         async {
             let ctx = edge::ctx()?;
             let tenant = ctx.user()?.tenant()?;
-            let settings =
-                crate::backend::calls::settings(&edge::state()?, tenant.tenant_id).await?;
+            let state = edge::state()?;
+            let settings = crate::backend::calls::settings(&state, tenant.tenant_id).await?;
+            let welcome_message = crate::backend::welcome::info(&state, tenant.tenant_id)
+                .await
+                .map_err(|e| {
+                    tracing::error!(error = %e, "failed to load the welcome message");
+                    AppError::Internal
+                })?
+                .map(|w| WelcomeView {
+                    duration_ms: w.duration_ms,
+                    name: w.original_name,
+                    uploaded_at: w.created_at,
+                });
             Ok(CallSettingsView {
+                welcome_message,
                 first_party: settings.first_party,
                 max_duration: settings.max_call_seconds,
                 ring_timeout: settings.ring_timeout_seconds,
@@ -625,6 +650,29 @@ pub async fn get_api_docs() -> Result<ApiDocsView, AppError> {
                     })
                     .collect(),
             })
+        }
+        .await,
+    )
+}
+
+/// Deletes the welcome message (calls play the built-in chime again).
+#[server(endpoint = "delete_welcome")]
+pub async fn delete_welcome(csrf: String) -> Result<(), AppError> {
+    edge::finish(
+        async {
+            let (ctx, state) = edge::checked(&csrf)?;
+            let tenant = ctx.user()?.tenant()?;
+            if !tenant.role.operates() {
+                return Err(AppError::Forbidden);
+            }
+            crate::backend::welcome::delete(&state, tenant.tenant_id)
+                .await
+                .map_err(|e| {
+                    tracing::error!(error = %e, "failed to delete the welcome message");
+                    AppError::Internal
+                })?;
+            leptos_axum::redirect("/settings/calls");
+            Ok(())
         }
         .await,
     )

@@ -394,6 +394,11 @@ pub async fn place(
         .await?
         .ok_or(CallError::NotFound)?;
     tx.commit().await?;
+    let welcome_prompt = if welcome {
+        super::welcome::prompt_for(state, tenant_id).await
+    } else {
+        None
+    };
     state.engine.start(
         state.clone(),
         CallPlan {
@@ -409,6 +414,7 @@ pub async fn place(
             welcome,
             reference: call.reference.clone(),
             callback_url: call.callback_url.clone(),
+            welcome_prompt,
         },
     );
     Ok(Placed {

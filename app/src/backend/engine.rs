@@ -65,6 +65,8 @@ pub struct CallPlan {
     pub reference: Option<String>,
     /// This call's own webhook URL.
     pub callback_url: Option<String>,
+    /// The tenant's welcome message (none: the built-in chime).
+    pub welcome_prompt: Option<Prompt>,
 }
 
 impl CallPlan {
@@ -488,7 +490,11 @@ impl Run {
 
     /// Plays the welcome message to the first party and waits for it to finish.
     async fn welcome(&mut self, first: LegId) -> Result<(), End> {
-        let prompt = Prompt::chime();
+        let prompt = self
+            .plan
+            .welcome_prompt
+            .clone()
+            .unwrap_or_else(Prompt::chime);
         let deadline =
             Instant::now() + self.scale.to_wall(prompt.duration()) + Duration::from_secs(5);
         if let Err(err) = self.telephony.play(first, Audio::Prompt(prompt)).await {

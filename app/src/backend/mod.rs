@@ -18,6 +18,7 @@ pub mod session_store;
 pub mod state;
 pub mod tokens;
 pub mod webhooks;
+pub mod welcome;
 
 /// Milliseconds since the Unix epoch: every `*_at` column holds this.
 pub fn now_ms() -> i64 {

@@ -282,11 +282,66 @@ pub fn Companies() -> impl IntoView {
     }
 }
 
+/// Uploads the chosen file as the request body so the browser can report progress; plain
+/// JavaScript in the attribute, so it works however the page was loaded.
+const UPLOAD_SCRIPT: &str = "const f=document.getElementById('welcome-file').files[0];if(!f)return;\
+const p=document.getElementById('welcome-progress');const m=document.getElementById('welcome-error');\
+m.textContent='';p.hidden=false;p.value=0;const x=new XMLHttpRequest();x.open('POST','/settings/welcome');\
+x.setRequestHeader('x-csrf-token',this.dataset.csrf);x.setRequestHeader('x-filename',encodeURIComponent(f.name));\
+x.upload.onprogress=e=>{if(e.lengthComputable)p.value=Math.round(e.loaded*100/e.total)};\
+x.onload=()=>{let r={};try{r=JSON.parse(x.responseText)}catch(e){}\
+if(x.status==200){location.href='/settings/calls?welcome=1'}else{p.hidden=true;m.textContent=r.message||(x.status==413?this.dataset.tooLarge:x.statusText)}};\
+x.onerror=()=>{p.hidden=true;m.textContent='…'};x.send(f);";
+
+/// The welcome-message card: preview, delete, and upload with a progress bar.
+fn welcome_card(
+    lang: crate::i18n::Lang,
+    csrf: &str,
+    c: &crate::api::calls::CallSettingsView,
+    delete: ServerAction<crate::api::calls::DeleteWelcome>,
+) -> impl IntoView {
+    let t = lang.t();
+    let (csrf_delete, csrf_upload) = (csrf.to_owned(), csrf.to_owned());
+    let current = match &c.welcome_message {
+        Some(w) => view! {
+            <p><bdi>{w.name.clone()}</bdi>" · "{lang.duration((w.duration_ms + 999) / 1000)}</p>
+            <audio controls=true preload="metadata" src=format!("/settings/welcome/preview?v={}", w.uploaded_at) data-testid="welcome-preview"></audio>
+            {c.can_manage.then(|| view! {
+                <ActionForm action=delete attr:class="inline">
+                    <Csrf token=csrf_delete />
+                    <button type="submit" class="link danger">{t.welcome_delete}</button>
+                </ActionForm>
+            })}
+        }.into_any(),
+        None => view! { <p class="muted">{t.welcome_none}</p> }.into_any(),
+    };
+    view! {
+        <section class="card">
+            <h2>{t.welcome_title}</h2>
+            <p class="muted">{t.welcome_lead}</p>
+            {query_flag("welcome").then(|| view! { <Notice text=t.welcome_saved /> })}
+            {current}
+            {c.can_manage.then(|| view! {
+                <div class="inline-fields">
+                    <input type="file" id="welcome-file" accept="audio/*,.wav,.mp3,.ogg,.oga,.flac" />
+                    <button type="button" class="button small" data-csrf=csrf_upload data-too-large=t.welcome_too_large onclick=UPLOAD_SCRIPT data-testid="welcome-upload">{t.welcome_upload}</button>
+                </div>
+                <progress id="welcome-progress" max="100" value="0" hidden=true></progress>
+                <p class="field-error" id="welcome-error" role="alert" data-testid="welcome-error"></p>
+            })}
+        </section>
+    }
+}
+
 /// `/settings/calls`: leg order, limits, recording and welcome message.
 #[component]
 pub fn CallSettings() -> impl IntoView {
-    use crate::api::calls::{get_call_settings, SaveCallSettings};
-    let settings = Resource::new(|| (), |_| get_call_settings());
+    use crate::api::calls::{get_call_settings, DeleteWelcome, SaveCallSettings};
+    let delete_welcome = ServerAction::<DeleteWelcome>::new();
+    let settings = Resource::new(
+        move || delete_welcome.version().get(),
+        |_| get_call_settings(),
+    );
     let action = ServerAction::<SaveCallSettings>::new();
     let errors = form_errors(action);
     let error = action_error(action);
@@ -306,7 +361,9 @@ pub fn CallSettings() -> impl IntoView {
                             Err(err) => return view! { <p class="alert error">{err.message(lang)}</p> }.into_any(),
                         };
                         let passenger_first = c.first_party != "driver";
+                        let welcome_card = welcome_card(lang, &csrf, &c, delete_welcome);
                         view! {
+                            {welcome_card}
                             <section class="card">
                                 <FormAlert error lang />
                                 <ActionForm action>

@@ -232,6 +232,15 @@ impl Browser {
         Self::read(res).await
     }
 
+    /// Posts raw bytes with extra headers (what the upload script does), keeping the cookies.
+    pub async fn post_bytes(&self, path: &str, headers: &[(&str, &str)], body: Vec<u8>) -> Answer {
+        let mut request = self.http.post(format!("{}{path}", self.base)).body(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        Self::read(request.send().await.unwrap()).await
+    }
+
     /// The CSRF token of this browser's session.
     pub async fn csrf(&self) -> String {
         self.get("/login").await.csrf()

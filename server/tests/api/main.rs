@@ -15,3 +15,4 @@ mod reports;
 mod security;
 mod team;
 mod webhooks;
+mod welcome;

@@ -13,3 +13,4 @@ pub mod tenants;
 pub mod throttle;
 pub mod users;
 pub mod webhooks;
+pub mod welcome;
