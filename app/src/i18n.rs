@@ -376,6 +376,7 @@ texts! {
     field_ring_timeout: "مهلت زنگ خوردن (ثانیه)", "Ring timeout (seconds)";
     hint_ring_timeout: "۵ تا ۱۲۰ ثانیه", "5 to 120 seconds";
     field_record: "مکالمه‌ها ضبط شوند", "Record calls";
+    field_welcome_second: "پیام خوشامد برای نفر دوم هم پخش شود", "Play it to the second party too";
     field_welcome: "پیام خوشامد برای نفر اول پخش شود", "Play the welcome message to the first party";
     concurrency_note: "سقف تماس‌های هم‌زمان شما {n} است. برای افزایش آن با پشتیبانی تماس بگیرید.", "You may have {n} calls in progress at once. Contact support to raise it.";
     tokens_title: "کلیدهای API", "API tokens";

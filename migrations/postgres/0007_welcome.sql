@@ -1,4 +1,7 @@
--- Each tenant's welcome message: the decoded 8 kHz PCM the engine plays and a WAV preview.
+-- Each tenant's welcome message: the decoded 8 kHz PCM the engine plays and a WAV preview, and
+-- whether the second party hears it too.
+alter table tenant add column welcome_to_second boolean not null default false;
+
 create table welcome_message (
     welcome_message_id bigint generated always as identity primary key,
     tenant_id bigint not null unique references tenant (tenant_id),

@@ -582,6 +582,7 @@ async fn account(
             ring_timeout: settings.ring_timeout_seconds,
             record: settings.record_calls,
             welcome: settings.welcome_enabled,
+            welcome_to_second: settings.welcome_to_second,
             max_concurrent_calls: settings.max_concurrent_calls,
         },
     }))

@@ -266,6 +266,8 @@ pub struct Settings {
     pub record: bool,
     /// Play the welcome message.
     pub welcome: bool,
+    /// Play it to the second party too.
+    pub welcome_to_second: bool,
     /// Calls that may be in progress at once.
     pub max_concurrent_calls: i64,
 }

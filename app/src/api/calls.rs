@@ -52,6 +52,8 @@ pub struct CallSettingsView {
     pub record: bool,
     /// Play the welcome message.
     pub welcome: bool,
+    /// Play it to the second party too.
+    pub welcome_to_second: bool,
     /// Calls that may be in progress at once (set by the platform).
     pub max_concurrent_calls: i64,
     /// Whether the viewer may change them.
@@ -394,6 +396,7 @@ pub async fn get_call_settings() -> Result<CallSettingsView, AppError> {
                 ring_timeout: settings.ring_timeout_seconds,
                 record: settings.record_calls,
                 welcome: settings.welcome_enabled,
+                welcome_to_second: settings.welcome_to_second,
                 max_concurrent_calls: settings.max_concurrent_calls,
                 can_manage: tenant.role.operates(),
             })
@@ -411,6 +414,7 @@ pub async fn save_call_settings(
     ring_timeout: String,
     record: Option<String>,
     welcome: Option<String>,
+    welcome_second: Option<String>,
 ) -> Result<(), AppError> {
     use crate::error::{FormErrors, Problem};
     edge::finish(
@@ -443,6 +447,7 @@ pub async fn save_call_settings(
                 ring_timeout_seconds: ring,
                 record_calls: record.is_some(),
                 welcome_enabled: welcome.is_some(),
+                welcome_to_second: welcome_second.is_some(),
                 max_concurrent_calls: current.max_concurrent_calls,
             };
             crate::backend::calls::save_settings(&state, tenant.tenant_id, &settings).await?;

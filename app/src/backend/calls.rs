@@ -415,6 +415,7 @@ pub async fn place(
             reference: call.reference.clone(),
             callback_url: call.callback_url.clone(),
             welcome_prompt,
+            welcome_to_second: settings.welcome_to_second,
         },
     );
     Ok(Placed {

@@ -67,6 +67,8 @@ pub struct CallPlan {
     pub callback_url: Option<String>,
     /// The tenant's welcome message (none: the built-in chime).
     pub welcome_prompt: Option<Prompt>,
+    /// Play the welcome message to the second party too, before connecting them.
+    pub welcome_to_second: bool,
 }
 
 impl CallPlan {
@@ -488,8 +490,12 @@ impl Run {
         }
     }
 
-    /// Plays the welcome message to the first party and waits for it to finish.
-    async fn welcome(&mut self, first: LegId) -> Result<(), End> {
+    /// Plays the welcome message to leg `leg` and waits for it to finish; either party hanging
+    /// up meanwhile ends the call.
+    async fn welcome(&mut self, leg: usize) -> Result<(), End> {
+        let Some(target) = self.legs[leg] else {
+            return Ok(());
+        };
         let prompt = self
             .plan
             .welcome_prompt
@@ -497,17 +503,40 @@ impl Run {
             .unwrap_or_else(Prompt::chime);
         let deadline =
             Instant::now() + self.scale.to_wall(prompt.duration()) + Duration::from_secs(5);
-        if let Err(err) = self.telephony.play(first, Audio::Prompt(prompt)).await {
+        if leg == 1 {
+            // The first party's welcome is written with their answer; this one on its own.
+            let call_id = self.plan.call_id;
+            self.write("welcome", move |tx| {
+                Box::pin(async move {
+                    repo::add_event(
+                        &mut tx.conn(),
+                        call_id,
+                        "welcome",
+                        Some(POSITIONS[1]),
+                        "",
+                        now_ms(),
+                    )
+                    .await
+                })
+            })
+            .await;
+        }
+        if let Err(err) = self.telephony.play(target, Audio::Prompt(prompt)).await {
             tracing::warn!(call_id = self.plan.call_id, error = %err, "could not play the welcome");
             return Ok(());
         }
         loop {
             match self.next(Some(deadline)).await {
-                Wake::Event(Event::PlaybackFinished(id)) if id == first => return Ok(()),
-                Wake::Event(Event::HungUp { leg: id, .. }) if id == first => {
-                    self.legs[0] = None;
-                    self.leg_ended(0, "hangup".into(), None);
-                    return Err(End::new(CallStatus::Canceled, "first_party_hung_up"));
+                Wake::Event(Event::PlaybackFinished(id)) if id == target => return Ok(()),
+                Wake::Event(Event::HungUp { leg: id, .. }) => {
+                    let Some(gone) = self.leg_index(id) else {
+                        continue;
+                    };
+                    self.legs[gone] = None;
+                    self.leg_ended(gone, "hangup".into(), None);
+                    let cause = format!("{}_party_hung_up", POSITIONS[gone]);
+                    self.hang_up_all(&cause).await;
+                    return Err(End::new(CallStatus::Canceled, cause));
                 }
                 Wake::Event(_) => {}
                 Wake::Control(Control::HangUp(cause)) => {
@@ -544,7 +573,7 @@ impl Run {
             }
         }
         if self.plan.welcome {
-            if let Err(end) = self.welcome(first).await {
+            if let Err(end) = self.welcome(0).await {
                 return end;
             }
         }
@@ -560,6 +589,11 @@ impl Run {
         };
         if let Err(end) = self.answered(1).await {
             return end;
+        }
+        if self.plan.welcome && self.plan.welcome_to_second {
+            if let Err(end) = self.welcome(1).await {
+                return end;
+            }
         }
         if let Err(err) = self.telephony.bridge(first, second).await {
             tracing::error!(call_id = self.plan.call_id, error = %err, "could not bridge");

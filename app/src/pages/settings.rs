@@ -377,6 +377,7 @@ pub fn CallSettings() -> impl IntoView {
                                     <Field label=t.field_ring_timeout name="ring_timeout" errors lang ltr=true value=c.ring_timeout.to_string() hint=t.hint_ring_timeout />
                                     <label class="choice"><input type="checkbox" name="record" value="on" checked=c.record />{t.field_record}</label>
                                     <label class="choice"><input type="checkbox" name="welcome" value="on" checked=c.welcome />{t.field_welcome}</label>
+                                    <label class="choice"><input type="checkbox" name="welcome_second" value="on" checked=c.welcome_to_second />{t.field_welcome_second}</label>
                                     <p class="muted" data-testid="concurrency">{t.concurrency_note.replace("{n}", &lang.int(c.max_concurrent_calls))}</p>
                                     {c.can_manage.then(|| view! { <Submit label=t.save pending=action.pending().into() /> })}
                                 </ActionForm>

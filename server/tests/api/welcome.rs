@@ -10,6 +10,7 @@ use crate::on_both_databases;
 on_both_databases!(
     every_supported_format_becomes_the_welcome_message_calls_play,
     unusable_files_are_refused_with_a_message_in_the_users_language,
+    the_second_party_hears_the_welcome_too_when_the_operator_asks,
 );
 
 const FIXTURES: [(&str, &[u8]); 3] = [
@@ -159,4 +160,48 @@ async fn unusable_files_are_refused_with_a_message_in_the_users_language(app: Te
         .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
     assert_eq!(app.sql_i64("select count(*) from welcome_message").await, 0);
+}
+
+async fn the_second_party_hears_the_welcome_too_when_the_operator_asks(app: TestApp) {
+    let browser = app.new_browser();
+    app.sign_up(&browser, "Polite Taxi", "polite@example.com")
+        .await;
+    let tenant = app.tenant_id("Polite Taxi").await;
+    app.credit_paid(tenant, 30).await;
+    let csrf = browser.csrf().await;
+    let saved = browser
+        .call(
+            "save_call_settings",
+            &[
+                ("csrf", &csrf),
+                ("first_party", "passenger"),
+                ("max_duration", "600"),
+                ("ring_timeout", "30"),
+                ("welcome", "on"),
+                ("welcome_second", "on"),
+            ],
+        )
+        .await;
+    assert!(saved.status.is_success() || saved.status.is_redirection());
+    let (token, _) = app::backend::api_tokens::create(&app.state, tenant, "t", None)
+        .await
+        .unwrap();
+    let api = Api::new(&app.address, &token);
+
+    let call = api
+        .call(json!({ "passenger": "09121237010", "driver": "09351237010" }))
+        .await;
+    let call = api.ended(call["id"].as_str().unwrap()).await;
+
+    let welcomes: Vec<&str> = call["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"] == "welcome")
+        .map(|e| e["leg"].as_str().unwrap())
+        .collect();
+    assert_eq!(welcomes, ["first", "second"]);
+    assert_eq!(call["status"], "completed");
+    let account = api.get("/api/v1/account").await.body;
+    assert_eq!(account["settings"]["welcome_to_second"], true);
 }
