@@ -2,20 +2,11 @@
 //! generated from the same types, so the two cannot drift apart.
 
 use app::backend::repo::calls::{CallRow, EventRow, LegRow};
+use app::backend::rfc3339 as iso;
 use app::backend::state::AppState;
 use app::domain::Rial;
 use serde::Serialize;
 use utoipa::ToSchema;
-
-/// An RFC 3339 time from Unix milliseconds.
-pub fn iso(ms: Option<i64>) -> Option<String> {
-    ms.and_then(|ms| {
-        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-            .ok()?
-            .format(&time::format_description::well_known::Rfc3339)
-            .ok()
-    })
-}
 
 /// An amount of money.
 #[derive(Debug, Serialize, ToSchema)]

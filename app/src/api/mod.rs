@@ -346,14 +346,13 @@ pub async fn get_dashboard() -> Result<DashboardView, AppError> {
                 crate::backend::calls::activity(&state, tenant.tenant_id, crate::backend::now_ms())
                     .await?;
             let pace = activity.daily_pace_seconds();
-            const TEHRAN_OFFSET_MS: i64 = (3 * 60 + 30) * 60 * 1000;
             Ok(DashboardView {
                 days_left: (pace > 0).then(|| summary.available_seconds / pace),
                 days: activity
                     .days
                     .iter()
                     .map(|d| DayView {
-                        start_ms: d.day * 86_400_000 - TEHRAN_OFFSET_MS,
+                        start_ms: crate::backend::calls::Activity::day_start_ms(d),
                         calls: d.calls,
                         answered: d.answered,
                         billed_seconds: d.billed_seconds,

@@ -14,6 +14,7 @@ use super::now_ms;
 use super::repo::calls::{self as repo, CallFilter, CallRow, EventRow, LegRow, NewCall};
 use super::repo::tenants::{self, CallSettingsRow};
 use super::state::AppState;
+use crate::domain::jalali::TEHRAN_OFFSET_MS;
 use crate::domain::{CallStatus, Party, PhoneNumber};
 
 /// Longest call anyone may ask for (two hours).
@@ -511,9 +512,6 @@ pub struct ListQuery {
     pub limit: Option<i64>,
 }
 
-/// Tehran is UTC+03:30 all year (Iran stopped daylight saving in 2022).
-const TEHRAN_OFFSET_MS: i64 = (3 * 60 + 30) * 60 * 1000;
-
 /// Midnight in Tehran at the start of a date, as Unix ms. Takes `YYYY-MM-DD` or `YYYY/MM/DD`,
 /// Gregorian or (years before 1700) Jalali, in Latin or Persian digits.
 pub fn tehran_midnight_ms(date: &str) -> Option<i64> {
@@ -707,6 +705,11 @@ impl Activity {
     /// Today's numbers.
     pub fn today(&self) -> Option<&repo::DayRow> {
         self.days.last()
+    }
+
+    /// Midnight in Tehran (Unix ms) at the start of a day of [`Activity::days`].
+    pub fn day_start_ms(day: &repo::DayRow) -> i64 {
+        day.day * 86_400_000 - TEHRAN_OFFSET_MS
     }
 
     /// Average seconds billed per day over the last 7 days.

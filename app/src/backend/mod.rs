@@ -27,3 +27,13 @@ pub fn now_ms() -> i64 {
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)
 }
+
+/// RFC 3339 (UTC) of a Unix-ms time, as the API and webhooks write times.
+pub fn rfc3339(ms: Option<i64>) -> Option<String> {
+    ms.and_then(|ms| {
+        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+            .ok()?
+            .format(&time::format_description::well_known::Rfc3339)
+            .ok()
+    })
+}

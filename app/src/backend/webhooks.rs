@@ -168,13 +168,7 @@ fn allow_private(state: &AppState) -> bool {
 }
 
 fn iso(ms: Option<i64>) -> Value {
-    ms.and_then(|ms| {
-        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-            .ok()?
-            .format(&time::format_description::well_known::Rfc3339)
-            .ok()
-    })
-    .map_or(Value::Null, Value::String)
+    super::rfc3339(ms).map_or(Value::Null, Value::String)
 }
 
 /// A call as webhooks describe it.

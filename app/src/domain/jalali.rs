@@ -2,6 +2,8 @@
 
 /// Iran's offset from UTC (no daylight saving since 2022), in seconds.
 pub const TEHRAN_OFFSET_SECONDS: i64 = 3 * 3600 + 30 * 60;
+/// The same in milliseconds (every `*_at` column is Unix ms).
+pub const TEHRAN_OFFSET_MS: i64 = TEHRAN_OFFSET_SECONDS * 1000;
 
 /// A date and time of day, in whichever calendar produced it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
