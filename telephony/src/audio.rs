@@ -162,44 +162,15 @@ pub fn conversation(frames: usize, seed: u64) -> (Vec<i16>, Vec<i16>) {
     (left, right)
 }
 
-/// Writes 16-bit PCM stereo at 8 kHz as a WAV file, through a temporary file renamed into place
-/// so a reader never sees half a recording.
-pub fn write_wav_stereo(path: &Path, left: &[i16], right: &[i16]) -> std::io::Result<u64> {
-    let frames = left.len().min(right.len());
-    let data_len = u32::try_from(frames * 4)
-        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "recording too long"))?;
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    let partial = path.with_extension("partial");
-    {
-        let mut out = BufWriter::new(std::fs::File::create(&partial)?);
-        out.write_all(b"RIFF")?;
-        out.write_all(&(36 + data_len).to_le_bytes())?;
-        out.write_all(b"WAVEfmt ")?;
-        out.write_all(&16u32.to_le_bytes())?;
-        out.write_all(&1u16.to_le_bytes())?; // PCM
-        out.write_all(&2u16.to_le_bytes())?; // channels
-        out.write_all(&RATE.to_le_bytes())?;
-        out.write_all(&(RATE * 4).to_le_bytes())?; // bytes per second
-        out.write_all(&4u16.to_le_bytes())?; // block align
-        out.write_all(&16u16.to_le_bytes())?; // bits per sample
-        out.write_all(b"data")?;
-        out.write_all(&data_len.to_le_bytes())?;
-        for (l, r) in left.iter().zip(right).take(frames) {
-            out.write_all(&l.to_le_bytes())?;
-            out.write_all(&r.to_le_bytes())?;
-        }
-        out.flush()?;
-        out.get_ref().sync_all()?;
-    }
-    std::fs::rename(&partial, path)?;
-    Ok(44 + u64::from(data_len))
-}
-
-/// Writes 16-bit PCM mono at 8 kHz as a WAV file (same care as [`write_wav_stereo`]).
-pub fn write_wav_mono(path: &Path, samples: &[i16]) -> std::io::Result<u64> {
-    let data_len = u32::try_from(samples.len() * 2)
+/// Writes interleaved 16-bit PCM at 8 kHz as a WAV file, through a temporary file renamed into
+/// place so a reader never sees half a file. Returns the file's size.
+fn write_wav(
+    path: &Path,
+    channels: u16,
+    interleaved: impl Iterator<Item = i16>,
+    samples: usize,
+) -> std::io::Result<u64> {
+    let data_len = u32::try_from(samples * 2)
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "audio too long"))?;
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
@@ -211,22 +182,34 @@ pub fn write_wav_mono(path: &Path, samples: &[i16]) -> std::io::Result<u64> {
         out.write_all(&(36 + data_len).to_le_bytes())?;
         out.write_all(b"WAVEfmt ")?;
         out.write_all(&16u32.to_le_bytes())?;
-        out.write_all(&1u16.to_le_bytes())?;
-        out.write_all(&1u16.to_le_bytes())?;
+        out.write_all(&1u16.to_le_bytes())?; // PCM
+        out.write_all(&channels.to_le_bytes())?;
         out.write_all(&RATE.to_le_bytes())?;
-        out.write_all(&(RATE * 2).to_le_bytes())?;
-        out.write_all(&2u16.to_le_bytes())?;
-        out.write_all(&16u16.to_le_bytes())?;
+        out.write_all(&(RATE * 2 * u32::from(channels)).to_le_bytes())?; // bytes per second
+        out.write_all(&(2 * channels).to_le_bytes())?; // block align
+        out.write_all(&16u16.to_le_bytes())?; // bits per sample
         out.write_all(b"data")?;
         out.write_all(&data_len.to_le_bytes())?;
-        for s in samples {
-            out.write_all(&s.to_le_bytes())?;
+        for sample in interleaved.take(samples) {
+            out.write_all(&sample.to_le_bytes())?;
         }
         out.flush()?;
         out.get_ref().sync_all()?;
     }
     std::fs::rename(&partial, path)?;
     Ok(44 + u64::from(data_len))
+}
+
+/// Writes 16-bit PCM stereo at 8 kHz as a WAV file (left and right cut to the shorter).
+pub fn write_wav_stereo(path: &Path, left: &[i16], right: &[i16]) -> std::io::Result<u64> {
+    let frames = left.len().min(right.len());
+    let interleaved = left.iter().zip(right).flat_map(|(l, r)| [*l, *r]);
+    write_wav(path, 2, interleaved, frames * 2)
+}
+
+/// Writes 16-bit PCM mono at 8 kHz as a WAV file.
+pub fn write_wav_mono(path: &Path, samples: &[i16]) -> std::io::Result<u64> {
+    write_wav(path, 1, samples.iter().copied(), samples.len())
 }
 
 /// Energy of `samples` at `freq` (Goertzel), normalised by length; for tests and analysis.
