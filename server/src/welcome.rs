@@ -34,12 +34,12 @@ async fn upload(
     if ctx.check_csrf(csrf).is_err() {
         return answer(StatusCode::FORBIDDEN, t.err_csrf);
     }
-    let Some(tenant) = ctx.user.as_ref().and_then(|u| u.tenant.as_ref()) else {
+    let Ok(user) = ctx.user() else {
         return answer(StatusCode::UNAUTHORIZED, t.err_unauthenticated);
     };
-    if !tenant.role.operates() {
+    let Ok(tenant) = user.operated_tenant() else {
         return answer(StatusCode::FORBIDDEN, t.err_forbidden);
-    }
+    };
     let name = headers
         .get("x-filename")
         .and_then(|v| v.to_str().ok())

@@ -274,12 +274,8 @@ pub async fn get_tokens() -> Result<TokensView, AppError> {
     edge::finish(
         async {
             let ctx = edge::ctx()?;
-            let tenant = ctx.user()?.tenant()?;
+            let tenant = ctx.user()?.operated_tenant()?;
             let state = edge::state()?;
-            let can_manage = tenant.role.operates();
-            if !can_manage {
-                return Err(AppError::Forbidden);
-            }
             let fresh = ctx
                 .session
                 .remove::<String>(FRESH_TOKEN_KEY)
@@ -300,7 +296,7 @@ pub async fn get_tokens() -> Result<TokensView, AppError> {
             Ok(TokensView {
                 tokens,
                 fresh,
-                can_manage,
+                can_manage: true,
                 api_base: state.config.public_url.clone(),
             })
         }
@@ -315,10 +311,7 @@ pub async fn create_api_token(csrf: String, name: String) -> Result<(), AppError
         async {
             let (ctx, state) = edge::checked(&csrf)?;
             let user = ctx.user()?;
-            let tenant = user.tenant()?;
-            if !tenant.role.operates() {
-                return Err(AppError::Forbidden);
-            }
+            let tenant = user.operated_tenant()?;
             let (token, _) = crate::backend::api_tokens::create(
                 &state,
                 tenant.tenant_id,
@@ -351,10 +344,7 @@ pub async fn revoke_api_token(csrf: String, id: String) -> Result<(), AppError> 
         async {
             let (ctx, state) = edge::checked(&csrf)?;
             let user = ctx.user()?;
-            let tenant = user.tenant()?;
-            if !tenant.role.operates() {
-                return Err(AppError::Forbidden);
-            }
+            let tenant = user.operated_tenant()?;
             crate::backend::api_tokens::revoke(
                 &state,
                 tenant.tenant_id,
@@ -420,10 +410,7 @@ pub async fn save_call_settings(
     edge::finish(
         async {
             let (ctx, state) = edge::checked(&csrf)?;
-            let tenant = ctx.user()?.tenant()?;
-            if !tenant.role.operates() {
-                return Err(AppError::Forbidden);
-            }
+            let tenant = ctx.user()?.operated_tenant()?;
             let mut errors = FormErrors::default();
             if first_party.parse::<crate::domain::Party>().is_err() {
                 errors.add("first_party", Problem::InvalidChoice);
@@ -571,10 +558,7 @@ pub async fn place_test_call(
             use crate::backend::calls::{self, CallRequest, Origin, ValidCall};
             let (ctx, state) = edge::checked(&csrf)?;
             let user = ctx.user()?;
-            let tenant = user.tenant()?;
-            if !tenant.role.operates() {
-                return Err(AppError::Forbidden);
-            }
+            let tenant = user.operated_tenant()?;
             let request = CallRequest {
                 passenger: passenger.clone(),
                 driver: driver.clone(),
@@ -666,10 +650,7 @@ pub async fn delete_welcome(csrf: String) -> Result<(), AppError> {
     edge::finish(
         async {
             let (ctx, state) = edge::checked(&csrf)?;
-            let tenant = ctx.user()?.tenant()?;
-            if !tenant.role.operates() {
-                return Err(AppError::Forbidden);
-            }
+            let tenant = ctx.user()?.operated_tenant()?;
             crate::backend::welcome::delete(&state, tenant.tenant_id)
                 .await
                 .map_err(|e| {

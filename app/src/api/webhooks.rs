@@ -65,11 +65,7 @@ impl From<crate::backend::webhooks::WebhookError> for AppError {
 #[cfg(feature = "ssr")]
 fn operator() -> Result<(crate::backend::context::Ctx, i64), AppError> {
     let ctx = edge::ctx()?;
-    let tenant = ctx.user()?.tenant()?;
-    if !tenant.role.operates() {
-        return Err(AppError::Forbidden);
-    }
-    let id = tenant.tenant_id;
+    let id = ctx.user()?.operated_tenant()?.tenant_id;
     Ok((ctx, id))
 }
 

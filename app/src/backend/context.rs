@@ -53,6 +53,18 @@ impl CurrentUser {
     pub fn tenant(&self) -> Result<&ActiveTenant, AppError> {
         self.tenant.as_ref().ok_or(AppError::Forbidden)
     }
+
+    /// The active tenant if the person runs it (owner or admin: tokens, webhooks, settings, test
+    /// calls), else `Forbidden`.
+    pub fn operated_tenant(&self) -> Result<&ActiveTenant, AppError> {
+        self.tenant().and_then(|t| {
+            if t.role.operates() {
+                Ok(t)
+            } else {
+                Err(AppError::Forbidden)
+            }
+        })
+    }
 }
 
 /// Everything a request knows about who is asking.
