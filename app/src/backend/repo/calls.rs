@@ -516,11 +516,7 @@ pub async fn orphaned(
     engine_id: &str,
     stale_before: i64,
 ) -> sqlx::Result<Vec<CallRow>> {
-    let columns = COLUMNS
-        .split(", ")
-        .map(|c| format!("p.{}", c.trim()))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let columns = super::qualified(COLUMNS, "p");
     let sql = format!(
         "select {columns} from phone_call p left join engine_node e on e.engine_id = p.engine_id \
          where p.status in {LIVE} and p.engine_id <> $1 and (e.seen_at is null or e.seen_at < $2) \

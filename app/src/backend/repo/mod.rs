@@ -14,3 +14,13 @@ pub mod throttle;
 pub mod users;
 pub mod webhooks;
 pub mod welcome;
+
+/// A column list (`"a, b, c"`) qualified with a table alias (`"t.a, t.b, t.c"`), for joins over
+/// a module's column constant.
+pub fn qualified(columns: &str, alias: &str) -> String {
+    columns
+        .split(',')
+        .map(|c| format!("{alias}.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -99,11 +99,7 @@ pub async fn enqueue(
 /// Deliveries due now, oldest first, skipping any that wait behind an earlier pending delivery
 /// for the same call and endpoint (events of a call arrive in order).
 pub async fn due(conn: &mut Conn<'_>, now: i64, limit: i64) -> sqlx::Result<Vec<DeliveryRow>> {
-    let columns = COLUMNS
-        .split(", ")
-        .map(|c| format!("d.{}", c.trim()))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let columns = super::qualified(COLUMNS, "d");
     let sql = format!(
         "select {columns} from webhook_delivery d where d.status = 'pending' and d.next_attempt_at <= $1 \
          and not exists (select 1 from webhook_delivery e where e.status = 'pending' \
