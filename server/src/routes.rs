@@ -115,9 +115,9 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), load_context))
         .layer(sessions.clone());
 
-    // The welcome-message upload needs a larger body than forms, with the same session.
+    // The welcome-message upload needs a larger body than forms (it bounds it itself), with the
+    // same session.
     let uploads = crate::welcome::router()
-        .layer(RequestBodyLimitLayer::new(crate::welcome::BODY_LIMIT))
         .layer(middleware::from_fn_with_state(state.clone(), load_context))
         .layer(sessions.clone());
 

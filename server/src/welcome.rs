@@ -4,17 +4,37 @@
 use app::backend::context::Ctx;
 use app::backend::state::AppState;
 use app::backend::welcome::{self, WelcomeError};
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
+use futures_util::StreamExt;
 use serde_json::json;
 use telephony::prompt::PromptError;
 
-/// Largest upload body (the decoder refuses anything over 5 MB with a clear message).
-pub const BODY_LIMIT: usize = telephony::prompt::MAX_BYTES + 1024;
+/// Bytes kept of an upload: one more than the decoder accepts, so it can say "too large".
+const KEEP: usize = telephony::prompt::MAX_BYTES + 1;
+/// Bytes read at most. An oversized upload is read to its end (up to this) before the answer,
+/// so the browser receives the "too large" message instead of a connection reset mid-upload.
+const DRAIN: usize = 64 * 1024 * 1024;
+
+/// Reads the body, keeping at most [`KEEP`] bytes; `None` past [`DRAIN`].
+async fn read_capped(body: Body) -> Option<Vec<u8>> {
+    let mut stream = body.into_data_stream();
+    let (mut kept, mut seen) = (Vec::new(), 0usize);
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.ok()?;
+        seen += chunk.len();
+        if seen > DRAIN {
+            return None;
+        }
+        let room = KEEP.saturating_sub(kept.len());
+        kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
+    }
+    Some(kept)
+}
 
 fn answer(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({ "ok": false, "message": message }))).into_response()
@@ -24,7 +44,7 @@ async fn upload(
     State(state): State<AppState>,
     Extension(ctx): Extension<Ctx>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
     let t = ctx.lang.t();
     let csrf = headers
@@ -45,7 +65,13 @@ async fn upload(
         .and_then(|v| v.to_str().ok())
         .map(percent_decode)
         .unwrap_or_else(|| "welcome".into());
-    match welcome::upload(&state, tenant.tenant_id, &name, body.to_vec()).await {
+    let Some(bytes) = read_capped(body).await else {
+        return answer(StatusCode::PAYLOAD_TOO_LARGE, t.welcome_too_large);
+    };
+    if bytes.len() > telephony::prompt::MAX_BYTES {
+        return answer(StatusCode::PAYLOAD_TOO_LARGE, t.welcome_too_large);
+    }
+    match welcome::upload(&state, tenant.tenant_id, &name, bytes).await {
         Ok(row) => (
             StatusCode::OK,
             Json(json!({ "ok": true, "duration_ms": row.duration_ms })),
@@ -111,7 +137,7 @@ async fn preview(
     }
 }
 
-/// The upload route (its own body limit) and the preview.
+/// The upload route (it bounds its own body) and the preview.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/settings/welcome", post(upload))
