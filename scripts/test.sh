@@ -3,7 +3,7 @@
 # tests (SQLite and PostgreSQL), then the browser tests against a real server.
 source "$(dirname "$0")/lib.sh"
 
-apt_install chromium postgresql
+apt_install chromium postgresql sip-tester
 ensure_rust_tools
 ensure_node_tools
 
