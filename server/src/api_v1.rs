@@ -784,5 +784,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/{*rest}", get(not_found).post(not_found))
         .route("/api.php", get(legacy).post(legacy))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(
+            crate::body_limit::refuse_oversized::<BODY_LIMIT>,
+        ))
         .layer(axum::middleware::map_response(problem_for_rejections))
 }

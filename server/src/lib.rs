@@ -1,6 +1,7 @@
 //! The `pol` server: configuration, start-up and the HTTP router around the Leptos app.
 
 pub mod api_v1;
+pub mod body_limit;
 pub mod cli;
 pub mod media;
 pub mod reports;

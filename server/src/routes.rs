@@ -112,6 +112,9 @@ pub fn router(state: AppState) -> Router {
         .fallback(move |req: Request<Body>| not_found(req))
         .layer(middleware::from_fn(server_fn_status))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(middleware::from_fn(
+            crate::body_limit::refuse_oversized::<BODY_LIMIT>,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), load_context))
         .layer(sessions.clone());
 

@@ -67,13 +67,18 @@ fn gateways(config: &Config, db: &Db) -> anyhow::Result<Gateways> {
 }
 
 /// The call engine over the configured telephony backend.
-fn engine(config: &Config) -> anyhow::Result<Engine> {
+async fn engine(config: &Config) -> anyhow::Result<Engine> {
     let telephony: telephony::SharedTelephony = match &config.telephony {
         TelephonyConfig::Sandbox { time_scale } => {
             let scale = telephony::TimeScale::new(*time_scale)
                 .context("the sandbox time scale must be between 0.001 and 1")?;
             Arc::new(telephony::sandbox::Sandbox::new(scale))
         }
+        TelephonyConfig::Sip(sip) => Arc::new(
+            telephony::sip::SipTelephony::start(sip.as_ref().clone())
+                .await
+                .map_err(|why| anyhow::anyhow!("SIP backend: {why}"))?,
+        ),
     };
     Ok(Engine::new(
         telephony,
@@ -124,7 +129,7 @@ pub async fn state(config: Config) -> anyhow::Result<AppState> {
     let leptos_options = leptos_options(&config);
     let gateways = Arc::new(gateways(&config, &db)?);
     Ok(AppState {
-        engine: engine(&config)?,
+        engine: engine(&config).await?,
         api_limiter: Arc::new(RateLimiter::new(config.api_rate_limit)),
         api_operations: Arc::new(api_operations()),
         db,

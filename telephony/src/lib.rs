@@ -5,11 +5,14 @@
 //! reports what happened as [`Event`]s. Nothing in this crate speaks HTTP or SQL.
 //!
 //! Backends: [`sandbox::Sandbox`] simulates phones with realistic timing and writes real
-//! recordings, so the whole product can be tried without a phone line.
+//! recordings, so the whole product can be tried without a phone line; [`sip::SipTelephony`]
+//! places real calls through a SIP trunk.
 
 pub mod audio;
+pub mod g711;
 pub mod prompt;
 pub mod sandbox;
+pub mod sip;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -201,6 +204,13 @@ pub trait Telephony: Send + Sync + 'static {
     /// How fast its time runs (only the sandbox runs faster than real time).
     fn time_scale(&self) -> TimeScale {
         TimeScale::REAL
+    }
+
+    /// Whether the backend ends a leg that rings past its ring timeout by itself (with
+    /// [`Event::Failed`] and the SIP code of the cancelled INVITE); the engine then waits a little
+    /// longer before it steps in.
+    fn enforces_ring_timeout(&self) -> bool {
+        false
     }
 
     /// Starts dialling a party; its events go to `events`.

@@ -71,6 +71,8 @@ pub enum TelephonyConfig {
         /// Between 0.001 and 1.
         time_scale: f64,
     },
+    /// Real calls through a SIP trunk.
+    Sip(Box<telephony::sip::SipConfig>),
 }
 
 /// Everything the server reads from its environment.
@@ -149,6 +151,64 @@ fn development_secret(data_dir: &Path) -> anyhow::Result<Secret> {
     std::fs::write(&path, &secret)
         .with_context(|| format!("failed to write {}", path.display()))?;
     Ok(Secret::new(secret))
+}
+
+/// The SIP backend's settings (`POL_SIP_*`, `POL_RTP_*`).
+fn sip_config(src: &Source) -> anyhow::Result<telephony::sip::SipConfig> {
+    use telephony::sip::{Password, SipConfig, Trunk};
+    let trunk = src.get("POL_SIP_TRUNK").context(
+        "POL_SIP_TRUNK must be set with POL_TELEPHONY=sip (sip:host:port;transport=udp)",
+    )?;
+    let trunk = Trunk::parse(&trunk).map_err(|why| anyhow::anyhow!("POL_SIP_TRUNK: {why}"))?;
+    let mut config = SipConfig::new(trunk);
+    config.username = src.get("POL_SIP_USERNAME");
+    config.password = src.get("POL_SIP_PASSWORD").map(Password);
+    if let Some(bind) = src.get("POL_SIP_BIND") {
+        config.bind = bind
+            .parse()
+            .context("POL_SIP_BIND must be an address and port, like 0.0.0.0:5060")?;
+    }
+    if let Some(ip) = src.get("POL_SIP_PUBLIC_IP") {
+        config.public_ip = Some(
+            ip.parse()
+                .context("POL_SIP_PUBLIC_IP must be an IP address")?,
+        );
+    }
+    if let Some(ports) = src.get("POL_RTP_PORTS") {
+        config.rtp_ports = SipConfig::parse_ports(&ports)
+            .map_err(|why| anyhow::anyhow!("POL_RTP_PORTS: {why}"))?;
+    }
+    if let Some(codecs) = src.get("POL_SIP_CODECS") {
+        config.codecs = SipConfig::parse_codecs(&codecs)
+            .map_err(|why| anyhow::anyhow!("POL_SIP_CODECS: {why}"))?;
+    }
+    if let Some(max) = src.get("POL_SIP_MAX_CALLS") {
+        config.max_calls = max
+            .parse::<usize>()
+            .ok()
+            .filter(|m| *m > 0)
+            .context("POL_SIP_MAX_CALLS must be a positive whole number")?;
+    }
+    if let Some(prefix) = src.get("POL_SIP_DIAL_PREFIX") {
+        if !prefix.chars().all(|c| c.is_ascii_digit() || c == '+') {
+            bail!("POL_SIP_DIAL_PREFIX must be digits (like 0 or 98), not {prefix:?}");
+        }
+        config.dial_prefix = prefix;
+    }
+    config.caller_id = src.get("POL_SIP_CALLER_ID");
+    if let Some(seconds) = src.get("POL_RTP_TIMEOUT") {
+        let seconds = seconds
+            .parse::<f64>()
+            .ok()
+            .filter(|s| s.is_finite() && *s >= 0.5)
+            .context("POL_RTP_TIMEOUT must be a number of seconds (at least 0.5)")?;
+        config.media_timeout = std::time::Duration::from_secs_f64(seconds);
+    }
+    config.encoders = std::thread::available_parallelism()
+        .map(|n| (n.get() / 2).max(1))
+        .unwrap_or(1);
+    config.advertised_ip().map_err(|why| anyhow::anyhow!(why))?;
+    Ok(config)
 }
 
 impl Config {
@@ -246,9 +306,7 @@ impl Config {
                         .context("POL_SANDBOX_TIME_SCALE must be a number between 0.001 and 1")?,
                 },
             },
-            Some("sip") => bail!(
-                "POL_TELEPHONY=sip: the SIP backend is not part of this build yet; use sandbox"
-            ),
+            Some("sip") => TelephonyConfig::Sip(Box::new(sip_config(src)?)),
             Some(other) => bail!("POL_TELEPHONY must be sandbox or sip, not {other:?}"),
         };
         let number = |key: &str, default: u64| -> anyhow::Result<u64> {

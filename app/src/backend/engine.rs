@@ -444,7 +444,14 @@ impl Run {
 
     /// Waits for leg `leg` to answer; anything else ends the call.
     async fn answered(&mut self, leg: usize) -> Result<(), End> {
-        let deadline = Instant::now() + self.scale.to_wall(self.plan.ring_timeout);
+        // A backend that cancels at the ring timeout itself reports the leg with its SIP code;
+        // the engine steps in only if it does not.
+        let grace = if self.telephony.enforces_ring_timeout() {
+            Duration::from_secs(10)
+        } else {
+            Duration::ZERO
+        };
+        let deadline = Instant::now() + self.scale.to_wall(self.plan.ring_timeout) + grace;
         loop {
             match self.next(Some(deadline)).await {
                 Wake::Event(Event::Ringing(id)) if self.leg_index(id) == Some(leg) => {

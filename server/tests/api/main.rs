@@ -13,6 +13,7 @@ mod openapi;
 mod payments;
 mod reports;
 mod security;
+mod sip;
 mod team;
 mod webhooks;
 mod welcome;
