@@ -864,6 +864,7 @@ pub fn recording_path(tenant_id: i64, public_id: &str) -> PathBuf {
 /// Ends a call whose engine died: billed for the talk time known at its last checkpoint, hold
 /// released, cause `server_restart`.
 pub async fn reconcile(state: &AppState, call: &CallRow) -> Result<bool, BillingError> {
+    let recording = salvage_recording(state, call).await;
     let mut tx = state.db.begin().await?;
     let now = now_ms();
     let talk = call.known_talk_seconds.clamp(0, call.max_duration_seconds);
@@ -888,6 +889,18 @@ pub async fn reconcile(state: &AppState, call: &CallRow) -> Result<bool, Billing
     };
     if !repo::finish(&mut tx.conn(), call.phone_call_id, &ending, now).await? {
         return Ok(false);
+    }
+    if let Some((relative, info)) = &recording {
+        repo::set_recording(
+            &mut tx.conn(),
+            call.phone_call_id,
+            relative,
+            info.content_type,
+            info.bytes,
+            info.duration_ms,
+            now,
+        )
+        .await?;
     }
     for position in POSITIONS {
         repo::end_leg(
@@ -916,6 +929,48 @@ pub async fn reconcile(state: &AppState, call: &CallRow) -> Result<bool, Billing
         "reconciled a call left by a dead engine"
     );
     Ok(true)
+}
+
+/// The part of a recording a dead engine was writing: the SIP backend appends raw audio to a
+/// file while the call runs, so what was said up to the crash (less a second or two) is encoded
+/// now and kept with the call. Returns the path relative to the media root and what it holds.
+async fn salvage_recording(state: &AppState, call: &CallRow) -> Option<(String, RecordingInfo)> {
+    let relative = recording_path(call.tenant_id, &call.public_id);
+    let path = state.engine.media_root().join(&relative);
+    let raw = path.with_extension("alaw.wav");
+    if !tokio::fs::try_exists(&raw).await.unwrap_or(false) {
+        return None;
+    }
+    let mp3 = path.with_extension("mp3");
+    let encoded = tokio::task::spawn_blocking(move || {
+        let outcome = telephony::sip::recorder::encode_mp3(&raw, &mp3);
+        let _ = std::fs::remove_file(&raw);
+        outcome.map(|(duration_ms, bytes)| RecordingInfo {
+            path: mp3,
+            content_type: "audio/mpeg",
+            duration_ms,
+            bytes,
+        })
+    })
+    .await;
+    match encoded {
+        Ok(Ok(info)) if info.duration_ms > 0 => Some((
+            relative
+                .with_extension("mp3")
+                .to_string_lossy()
+                .into_owned(),
+            info,
+        )),
+        Ok(Ok(_)) => None,
+        Ok(Err(err)) => {
+            tracing::warn!(call_id = call.phone_call_id, error = %err, "could not salvage a recording");
+            None
+        }
+        Err(err) => {
+            tracing::warn!(call_id = call.phone_call_id, error = %err, "recording salvage panicked");
+            None
+        }
+    }
 }
 
 /// Reconciles every call left live by engines that stopped sending heartbeats.

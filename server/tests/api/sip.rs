@@ -42,6 +42,7 @@ on_both!(
     a_party_whose_audio_stops_is_hung_up_for_media_timeout,
     the_welcome_message_and_ringback_reach_the_first_party,
     calls_work_over_tcp_too,
+    a_crash_mid_call_keeps_the_recording_up_to_the_crash,
 );
 
 /// What one phone does when its INVITE arrives.
@@ -117,7 +118,8 @@ impl Trunkside {
             x += "<label id=\"3\"/>\n";
         }
         // SIPp refuses variables that are set but never used; every phone uses a different few.
-        x += "<nop hide=\"true\"><action><log message=\"[$junk1][$junk2][$fromhdr][$contact][$invcseq][$pauth]\"/></action></nop>\n";
+        let pauth = if self.challenge { "[$pauth]" } else { "" };
+        x += &format!("<nop hide=\"true\"><action><log message=\"[$junk1][$junk2][$fromhdr][$contact][$invcseq]{pauth}\"/></action></nop>\n");
         x += "<nop hide=\"true\" test=\"first\" next=\"10\"/>\n";
         x += &self.phone(self.second);
         x += "<nop hide=\"true\" next=\"19\"/>\n<label id=\"10\"/>\n";
@@ -752,4 +754,120 @@ async fn calls_work_over_tcp_too(backend: Backend) {
     let talk = left.len().saturating_sub(8_000)..left.len() - 1_000;
     assert!(dominates(&left[talk.clone()], 440.0, 1000.0));
     assert!(dominates(&right[talk], 1000.0, 440.0));
+}
+
+/// The real `pol serve` on the test app's database, with `env` on top.
+struct Pol {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Pol {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn start_pol(app: &TestApp, env: &[(&str, String)]) -> Pol {
+    let port = free_port(true);
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pol"));
+    command
+        .arg("serve")
+        .env("DATABASE_URL", &app.state.config.database_url)
+        .env("POL_DATA_DIR", &app.state.config.data_dir)
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("POL_ENGINE_STALE_SECONDS", "1")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command.spawn().expect("the pol binary starts");
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    for _ in 0..300 {
+        if http.get(format!("{base}/health")).send().await.is_ok() {
+            return Pol { child, base };
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("pol serve did not come up");
+}
+
+async fn a_crash_mid_call_keeps_the_recording_up_to_the_crash(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let sipp = Sipp::start(
+        dir.path(),
+        &Trunkside {
+            challenge: false,
+            pcmu: false,
+            first: Phone::Answers {
+                ring_ms: 100,
+                tone: Some(("tone440a.raw", true)),
+                hangup_ms: None,
+            },
+            second: Phone::Answers {
+                ring_ms: 100,
+                tone: Some(("tone1000a.raw", true)),
+                hangup_ms: None,
+            },
+        },
+        2,
+        false,
+        false,
+    )
+    .await;
+    // The test app only holds the database; the calls run in a separate `pol` process.
+    let app = app_for(backend, &sipp, false, |_| {}).await;
+    let (_, api) = app.operator("Crash Test Cabs", 10).await;
+    let rtp = 30_000 + 2 * (std::process::id() % 4000) as u16;
+    let sip_env = [
+        ("POL_TELEPHONY", "sip".to_owned()),
+        ("POL_SIP_TRUNK", format!("sip:127.0.0.1:{}", sipp.port)),
+        ("POL_SIP_BIND", "127.0.0.1:0".to_owned()),
+        ("POL_SIP_USERNAME", "pol".to_owned()),
+        ("POL_RTP_PORTS", format!("{rtp}-{}", rtp + 100)),
+    ];
+    let mut first = start_pol(&app, &sip_env).await;
+    let there = crate::helpers::Api::new(&first.base, &api.token);
+    let placed = there.call(call_request(json!({}))).await;
+    let id = placed["id"].as_str().unwrap().to_owned();
+    there.until(&id, |c| c["status"] == "in-progress").await;
+    // Three seconds of conversation reach the recorder's file (it appends once a second).
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    first.child.kill().unwrap();
+    first.child.wait().unwrap();
+
+    let _second = start_pol(&app, &[]).await;
+    let call = api
+        .until(&id, |c| {
+            c["status"] == "completed" && !c["recording"].is_null()
+        })
+        .await;
+    assert_eq!(call["end_cause"], "server_restart", "{call}");
+    let (left, right) = channels(&app, &api, &call).await;
+    assert!(
+        left.len() >= 12_000,
+        "at least 1.5 s kept: {} samples",
+        left.len()
+    );
+    let talk = left.len() - 8_000..left.len() - 800;
+    assert!(dominates(&left[talk.clone()], 440.0, 1000.0));
+    assert!(dominates(&right[talk], 1000.0, 440.0));
+    let raw_left = std::fs::read_dir(app.state.config.data_dir.join("media/recordings"))
+        .unwrap()
+        .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
+        .filter(|f| {
+            f.as_ref()
+                .unwrap()
+                .path()
+                .to_string_lossy()
+                .ends_with(".alaw.wav")
+        })
+        .count();
+    assert_eq!(raw_left, 0, "the raw file is gone once encoded");
+    drop(sipp);
 }

@@ -114,10 +114,54 @@ pub enum Playing {
 /// Counters of one leg's media, for the benchmark and the logs.
 #[derive(Debug, Default)]
 pub struct Stats {
-    /// RTP packets received.
+    /// RTP audio packets received.
     pub received: AtomicU32,
     /// Packets relayed to the other leg.
     pub relayed: AtomicU32,
+    /// Packets missing from the received sequence numbers.
+    pub lost: AtomicU32,
+    /// Interarrival jitter of the received stream (RFC 3550 §6.4.1), in microseconds.
+    pub jitter_us: AtomicU32,
+}
+
+/// Loss and jitter of a received stream, as RFC 3550 §6.4.1 and A.8 compute them.
+#[derive(Debug, Default)]
+struct Quality {
+    ssrc: Option<u32>,
+    last_seq: u16,
+    transit: i64,
+    /// In timestamp units (1/8000 s), scaled by 16 as in RFC 3550's integer form.
+    jitter16: i64,
+}
+
+impl Quality {
+    /// Accounts for a packet that arrived `arrival` samples after the leg started; returns the
+    /// packets missing before it.
+    fn packet(&mut self, header: &rtp::Header, arrival: i64) -> u32 {
+        let transit = arrival - i64::from(header.timestamp);
+        if self.ssrc != Some(header.ssrc) {
+            *self = Quality {
+                ssrc: Some(header.ssrc),
+                last_seq: header.seq,
+                transit,
+                jitter16: 0,
+            };
+            return 0;
+        }
+        let d = (transit - self.transit).abs();
+        self.transit = transit;
+        self.jitter16 += d - ((self.jitter16 + 8) >> 4);
+        let step = header.seq.wrapping_sub(self.last_seq);
+        if step == 0 || step > 3000 {
+            return 0; // a duplicate or a late packet
+        }
+        self.last_seq = header.seq;
+        u32::from(step - 1)
+    }
+
+    fn jitter_us(&self) -> u32 {
+        u32::try_from((self.jitter16 >> 4) * 125).unwrap_or(u32::MAX)
+    }
 }
 
 /// A leg's media, as the signalling side holds it.
@@ -170,6 +214,8 @@ impl Media {
             peer: None,
             tap: None,
             last_audio: None,
+            started: Instant::now(),
+            quality: Quality::default(),
         };
         tokio::spawn(task.run());
         Ok(Media {
@@ -202,6 +248,8 @@ struct Task {
     peer: Option<Arc<Sender>>,
     tap: Option<(Tap, u8)>,
     last_audio: Option<Instant>,
+    started: Instant,
+    quality: Quality,
 }
 
 impl Task {
@@ -267,8 +315,18 @@ impl Task {
             // Telephone events, comfort noise and anything else: not audio we relay.
             return;
         };
+        let now = Instant::now();
         self.stats.received.fetch_add(1, Ordering::Relaxed);
-        self.last_audio = Some(Instant::now());
+        let arrival =
+            i64::try_from(now.duration_since(self.started).as_micros() / 125).unwrap_or(0);
+        let lost = self.quality.packet(&header, arrival);
+        if lost > 0 {
+            self.stats.lost.fetch_add(lost, Ordering::Relaxed);
+        }
+        self.stats
+            .jitter_us
+            .store(self.quality.jitter_us(), Ordering::Relaxed);
+        self.last_audio = Some(now);
         if !self.latched && self.remote.is_some_and(|r| r != from) {
             // Symmetric RTP (RFC 4961): behind NAT the party's packets come from another
             // address than its SDP said; answer where they come from.
@@ -373,5 +431,50 @@ impl Ports {
             std::io::ErrorKind::AddrInUse,
             "every RTP port of the range is in use",
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(seq: u16, timestamp: u32) -> rtp::Header {
+        rtp::Header {
+            payload_type: 8,
+            marker: false,
+            seq,
+            timestamp,
+            ssrc: 9,
+        }
+    }
+
+    #[test]
+    fn a_steady_stream_has_no_jitter_and_no_loss() {
+        let mut quality = Quality::default();
+        for i in 0..100u16 {
+            let lost = quality.packet(&header(i, u32::from(i) * 160), i64::from(i) * 160 + 40);
+            assert_eq!(lost, 0);
+        }
+        assert_eq!(quality.jitter_us(), 0);
+    }
+
+    #[test]
+    fn gaps_count_as_lost_and_late_packets_as_jitter() {
+        let mut quality = Quality::default();
+        let mut lost = 0;
+        for i in 0..200u16 {
+            if i % 10 == 5 {
+                continue; // one packet in ten never arrives
+            }
+            // Every other packet arrives 2 ms (16 samples) late.
+            let late = if i % 2 == 0 { 16 } else { 0 };
+            lost += quality.packet(&header(i, u32::from(i) * 160), i64::from(i) * 160 + late);
+        }
+        assert_eq!(lost, 20);
+        let jitter = quality.jitter_us();
+        assert!((1_000..2_500).contains(&jitter), "{jitter} µs");
+        // A duplicate and a reordered packet are not losses.
+        assert_eq!(quality.packet(&header(199, 199 * 160), 199 * 160), 0);
+        assert_eq!(quality.packet(&header(150, 150 * 160), 199 * 160), 0);
     }
 }

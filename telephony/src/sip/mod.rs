@@ -287,6 +287,16 @@ impl SipTelephony {
         self.shared.transport.local()
     }
 
+    /// The media counters of a live leg (for the load benchmark and diagnostics).
+    pub fn leg_stats(&self, leg: LegId) -> Option<Arc<media::Stats>> {
+        self.shared
+            .legs
+            .lock()
+            .ok()?
+            .get(&leg)
+            .map(|h| h.media.stats.clone())
+    }
+
     /// Legs alive now.
     pub fn live_legs(&self) -> usize {
         self.shared.legs.lock().map(|l| l.len()).unwrap_or(0)
@@ -728,9 +738,14 @@ impl Leg {
         cancel
     }
 
-    async fn send(&self, message: &Message) {
-        if let Err(err) = self.shared.transport.send(message).await {
-            tracing::warn!(leg = %self.id, error = %err, "could not send a SIP request");
+    /// Sends a request to the trunk; false if it could not be sent at all.
+    async fn send(&self, message: &Message) -> bool {
+        match self.shared.transport.send(message).await {
+            Ok(()) => true,
+            Err(err) => {
+                tracing::warn!(leg = %self.id, error = %err, "could not send a SIP request");
+                false
+            }
         }
     }
 
@@ -816,7 +831,10 @@ impl Leg {
     async fn inviting(&mut self, ring_timeout: Duration) -> Invited {
         let udp = self.shared.transport.protocol() == Protocol::Udp;
         let invite = self.invite.clone();
-        self.send(&invite).await;
+        if !self.send(&invite).await && !udp {
+            // No connection to the trunk: nothing will ever answer.
+            return Invited::Failed(Cause::Unreachable, None);
+        }
         let mut resend = Some(Outstanding::new(self.invite.clone(), true));
         let ring_deadline = Instant::now() + ring_timeout;
         let mut provisional = false;
