@@ -11,6 +11,8 @@
 //! `ulimit -n 65536; cargo bench -p telephony --bench relay` (needs `sipp`). Steps and the
 //! measuring window: `POL_BENCH_STEPS=100,200,400` and `POL_BENCH_SECONDS=10`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark fails loudly
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::Ordering;
