@@ -40,6 +40,8 @@ pub enum Problem {
     OutOfRange,
     /// Both parties have the same number.
     SameNumber,
+    /// Not a caller ID (3–15 digits).
+    InvalidCallerId,
     /// Not an http(s) URL.
     InvalidUrl,
     /// A URL into a private network.

@@ -375,6 +375,8 @@ texts! {
     hint_max_duration: "۱۰ تا ۷۲۰۰ ثانیه. درخواست‌های API نمی‌توانند بیش از این بخواهند.", "10 to 7200 seconds. API requests cannot ask for more.";
     field_ring_timeout: "مهلت زنگ خوردن (ثانیه)", "Ring timeout (seconds)";
     hint_ring_timeout: "۵ تا ۱۲۰ ثانیه", "5 to 120 seconds";
+    field_caller_id: "شماره‌ی نمایشی", "Caller ID";
+    hint_caller_id: "شماره‌ای که مسافر و راننده می‌بینند (خط شما روی ترانک)؛ خالی: شماره‌ی پیش‌فرض سرویس", "The number passenger and driver see (your line on the trunk); empty: the service's default";
     field_record: "مکالمه‌ها ضبط شوند", "Record calls";
     field_welcome_second: "پیام خوشامد برای نفر دوم هم پخش شود", "Play it to the second party too";
     field_welcome: "پیام خوشامد برای نفر اول پخش شود", "Play the welcome message to the first party";
@@ -457,6 +459,7 @@ texts! {
     delivery_delivered: "رسید", "Delivered";
     delivery_failed: "ناموفق", "Failed";
     err_out_of_range: "این مقدار خارج از بازه‌ی مجاز است.", "This value is outside the allowed range.";
+    err_caller_id: "شماره‌ی نمایشی باید ۳ تا ۱۵ رقم باشد، مثل ۰۲۱۹۱۰۰۰۰۰۰.", "The caller ID must be 3 to 15 digits, like 02191000000.";
     err_same_number: "شماره‌ی مسافر و راننده نباید یکی باشد.", "The passenger and the driver must have different numbers.";
     err_insufficient_credit: "اعتبار کافی برای این تماس ندارید. ابتدا اعتبار بخرید.", "Not enough talk time for this call. Top up first.";
     err_concurrency: "به سقف تماس‌های هم‌زمان رسیده‌اید. کمی بعد دوباره تلاش کنید.", "You have reached your limit of simultaneous calls. Try again shortly.";
@@ -577,6 +580,7 @@ impl Texts {
             Problem::ExceedsBalance => self.err_exceeds_balance,
             Problem::OutOfRange => self.err_out_of_range,
             Problem::SameNumber => self.err_same_number,
+            Problem::InvalidCallerId => self.err_caller_id,
             Problem::InvalidUrl => self.err_invalid_url,
             Problem::PrivateUrl => self.err_private_url,
             Problem::UnresolvableUrl => self.err_unresolvable_url,

@@ -584,6 +584,7 @@ async fn account(
             welcome: settings.welcome_enabled,
             welcome_to_second: settings.welcome_to_second,
             max_concurrent_calls: settings.max_concurrent_calls,
+            caller_id: settings.caller_id,
         },
     }))
 }

@@ -261,6 +261,8 @@ pub struct Settings {
     pub welcome_to_second: bool,
     /// Calls that may be in progress at once.
     pub max_concurrent_calls: i64,
+    /// The number both parties see, if the operator set one (else the trunk's default).
+    pub caller_id: Option<String>,
 }
 
 /// `GET /account`.

@@ -56,6 +56,8 @@ pub struct CallSettingsView {
     pub welcome_to_second: bool,
     /// Calls that may be in progress at once (set by the platform).
     pub max_concurrent_calls: i64,
+    /// The number both parties see (digits), if the operator set one.
+    pub caller_id: Option<String>,
     /// Whether the viewer may change them.
     pub can_manage: bool,
     /// The uploaded welcome message, if any.
@@ -388,6 +390,7 @@ pub async fn get_call_settings() -> Result<CallSettingsView, AppError> {
                 welcome: settings.welcome_enabled,
                 welcome_to_second: settings.welcome_to_second,
                 max_concurrent_calls: settings.max_concurrent_calls,
+                caller_id: settings.caller_id,
                 can_manage: tenant.role.operates(),
             })
         }
@@ -405,6 +408,7 @@ pub async fn save_call_settings(
     record: Option<String>,
     welcome: Option<String>,
     welcome_second: Option<String>,
+    caller_id: Option<String>,
 ) -> Result<(), AppError> {
     use crate::error::{FormErrors, Problem};
     edge::finish(
@@ -423,6 +427,14 @@ pub async fn save_call_settings(
             if ring.is_some_and(|r| !crate::backend::calls::RING_TIMEOUT_RANGE.contains(&r)) {
                 errors.add("ring_timeout", Problem::OutOfRange);
             }
+            let caller_id =
+                match crate::domain::phone::caller_id(caller_id.as_deref().unwrap_or("")) {
+                    Ok(caller_id) => caller_id,
+                    Err(()) => {
+                        errors.add("caller_id", Problem::InvalidCallerId);
+                        None
+                    }
+                };
             let (Some(max), Some(ring)) = (max, ring) else {
                 return Err(AppError::Invalid(errors));
             };
@@ -436,6 +448,7 @@ pub async fn save_call_settings(
                 welcome_enabled: welcome.is_some(),
                 welcome_to_second: welcome_second.is_some(),
                 max_concurrent_calls: current.max_concurrent_calls,
+                caller_id,
             };
             crate::backend::calls::save_settings(&state, tenant.tenant_id, &settings).await?;
             leptos_axum::redirect("/settings/calls?saved=1");

@@ -417,6 +417,7 @@ pub async fn place(
             callback_url: call.callback_url.clone(),
             welcome_prompt,
             welcome_to_second: settings.welcome_to_second,
+            caller_id: settings.caller_id.clone(),
         },
     );
     Ok(Placed {

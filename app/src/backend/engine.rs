@@ -69,6 +69,8 @@ pub struct CallPlan {
     pub welcome_prompt: Option<Prompt>,
     /// Play the welcome message to the second party too, before connecting them.
     pub welcome_to_second: bool,
+    /// The number both parties see, when the operator set one.
+    pub caller_id: Option<String>,
 }
 
 impl CallPlan {
@@ -426,7 +428,7 @@ impl Run {
         self.leg_moment(leg, LegMoment::Dialled).await;
         let dial = Dial {
             number: self.number(leg).to_owned(),
-            caller_id: None,
+            caller_id: self.plan.caller_id.clone(),
             ring_timeout: self.plan.ring_timeout,
         };
         match self.telephony.place(dial, self.sink.clone()).await {

@@ -100,6 +100,27 @@ impl fmt::Display for PhoneNumber {
     }
 }
 
+/// An operator's caller ID as typed (a landline such as `021 9100 0000`, a mobile, or a short
+/// service number; Persian digits, spaces and dashes allowed): its digits, with a leading `+`
+/// kept. Empty input means "none". Refused: other characters, fewer than 3 or more than 15 digits.
+pub fn caller_id(input: &str) -> Result<Option<String>, ()> {
+    let mut out = String::with_capacity(16);
+    for (i, c) in input.trim().chars().enumerate() {
+        match to_ascii_digit(c) {
+            d @ '0'..='9' => out.push(d),
+            '+' if i == 0 => out.push('+'),
+            ' ' | '\u{a0}' | '\u{200c}' | '-' | '(' | ')' | '.' => {}
+            _ => return Err(()),
+        }
+    }
+    let digits = out.trim_start_matches('+').len();
+    match digits {
+        0 if out.is_empty() => Ok(None),
+        3..=15 => Ok(Some(out)),
+        _ => Err(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,5 +191,20 @@ mod tests {
     #[test]
     fn deserialising_a_bad_number_fails() {
         assert!(serde_json::from_str::<PhoneNumber>("\"hello\"").is_err());
+    }
+
+    #[test]
+    fn caller_ids_keep_their_digits_and_refuse_the_rest() {
+        assert_eq!(caller_id("۰۲۱ ۹۱۰۰-۰۰۰۰"), Ok(Some("02191000000".into())));
+        assert_eq!(
+            caller_id("+98 21 91000000"),
+            Ok(Some("+982191000000".into()))
+        );
+        assert_eq!(caller_id("1515"), Ok(Some("1515".into())));
+        assert_eq!(caller_id("  "), Ok(None));
+        assert_eq!(caller_id("12"), Err(()));
+        assert_eq!(caller_id("0912abc"), Err(()));
+        assert_eq!(caller_id("+"), Err(()));
+        assert_eq!(caller_id("1234567890123456"), Err(()));
     }
 }

@@ -375,6 +375,7 @@ pub fn CallSettings() -> impl IntoView {
                                     </fieldset>
                                     <Field label=t.field_max_duration name="max_duration" errors lang ltr=true value=c.max_duration.to_string() hint=t.hint_max_duration />
                                     <Field label=t.field_ring_timeout name="ring_timeout" errors lang ltr=true value=c.ring_timeout.to_string() hint=t.hint_ring_timeout />
+                                    <Field label=t.field_caller_id name="caller_id" errors lang ltr=true value=c.caller_id.clone().unwrap_or_default() hint=t.hint_caller_id />
                                     <label class="choice"><input type="checkbox" name="record" value="on" checked=c.record />{t.field_record}</label>
                                     <label class="choice"><input type="checkbox" name="welcome" value="on" checked=c.welcome />{t.field_welcome}</label>
                                     <label class="choice"><input type="checkbox" name="welcome_second" value="on" checked=c.welcome_to_second />{t.field_welcome_second}</label>

@@ -64,6 +64,8 @@ enum Phone {
 /// A SIPp trunk scenario: each INVITE is one phone, told apart by the dialled number.
 struct Trunkside {
     challenge: bool,
+    /// The caller ID both INVITEs must carry in From and P-Asserted-Identity.
+    caller: Option<&'static str>,
     pcmu: bool,
     first: Phone,
     second: Phone,
@@ -82,6 +84,16 @@ impl Trunkside {
                <ereg regexp=\"&lt;(sip:[^&gt;]*)&gt;\" search_in=\"hdr\" header=\"Contact:\" check_it=\"true\" assign_to=\"junk2,contact\"/>\
              </action>"
         );
+        let capture = match self.caller {
+            Some(number) => capture.replace(
+                "</action>",
+                &format!(
+                    "<ereg regexp=\"sip:{number}@\" search_in=\"hdr\" header=\"From:\" check_it=\"true\" assign_to=\"from_id\"/>\
+                     <ereg regexp=\"sip:{number}@\" search_in=\"hdr\" header=\"P-Asserted-Identity:\" check_it=\"true\" assign_to=\"pai_id\"/></action>"
+                ),
+            ),
+            None => capture,
+        };
         x += &format!("<recv request=\"INVITE\">{capture}</recv>\n");
         if self.challenge {
             // The second phone's trunk asks with 401, which SIPp verifies cryptographically; the
@@ -119,7 +131,12 @@ impl Trunkside {
         }
         // SIPp refuses variables that are set but never used; every phone uses a different few.
         let pauth = if self.challenge { "[$pauth]" } else { "" };
-        x += &format!("<nop hide=\"true\"><action><log message=\"[$junk1][$junk2][$fromhdr][$contact][$invcseq]{pauth}\"/></action></nop>\n");
+        let caller = if self.caller.is_some() {
+            "[$from_id][$pai_id]"
+        } else {
+            ""
+        };
+        x += &format!("<nop hide=\"true\"><action><log message=\"[$junk1][$junk2][$fromhdr][$contact][$invcseq]{pauth}{caller}\"/></action></nop>\n");
         x += "<nop hide=\"true\" test=\"first\" next=\"10\"/>\n";
         x += &self.phone(self.second);
         x += "<nop hide=\"true\" next=\"19\"/>\n<label id=\"10\"/>\n";
@@ -419,6 +436,7 @@ async fn both_parties_answer_and_each_channel_carries_its_own_party(backend: Bac
         dir.path(),
         &Trunkside {
             challenge: false,
+            caller: Some("02191000000"),
             pcmu: false,
             first: Phone::Answers {
                 ring_ms: 200,
@@ -437,7 +455,12 @@ async fn both_parties_answer_and_each_channel_carries_its_own_party(backend: Bac
     )
     .await;
     let app = app_for(backend, &sipp, false, |_| {}).await;
-    let (_, api) = app.operator("Narenji", 10).await;
+    let (tenant, api) = app.operator("Narenji", 10).await;
+    // The operator's own line is what both parties see (checked by SIPp in From and PAI).
+    app.sql_exec(&format!(
+        "update tenant set caller_id = '02191000000' where tenant_id = {tenant}"
+    ))
+    .await;
     let created = api.call(call_request(json!({ "max_duration": 3 }))).await;
     let id = created["id"].as_str().unwrap();
     let call = api
@@ -482,6 +505,7 @@ async fn a_busy_first_party_ends_the_call_before_the_second_is_dialled(backend: 
         dir.path(),
         &Trunkside {
             challenge: false,
+            caller: None,
             pcmu: false,
             first: Phone::Busy,
             second: Phone::Busy,
@@ -514,6 +538,7 @@ async fn a_second_party_who_never_answers_is_cancelled_at_the_ring_timeout(backe
         dir.path(),
         &Trunkside {
             challenge: false,
+            caller: None,
             pcmu: false,
             first: Phone::Answers {
                 ring_ms: 100,
@@ -550,6 +575,7 @@ async fn a_407_challenge_is_answered_and_the_far_end_hangs_up_first(backend: Bac
         dir.path(),
         &Trunkside {
             challenge: true,
+            caller: None,
             pcmu: false,
             first: Phone::Answers {
                 ring_ms: 100,
@@ -588,6 +614,7 @@ async fn a_pcmu_only_trunk_gets_pcmu_and_the_recording_still_has_both_parties(ba
         dir.path(),
         &Trunkside {
             challenge: false,
+            caller: None,
             pcmu: true,
             first: Phone::Answers {
                 ring_ms: 100,
@@ -633,6 +660,7 @@ async fn a_party_whose_audio_stops_is_hung_up_for_media_timeout(backend: Backend
         dir.path(),
         &Trunkside {
             challenge: false,
+            caller: None,
             pcmu: false,
             // One second of audio, then nothing.
             first: Phone::Answers {
@@ -677,6 +705,7 @@ async fn the_welcome_message_and_ringback_reach_the_first_party(backend: Backend
         dir.path(),
         &Trunkside {
             challenge: false,
+            caller: None,
             pcmu: false,
             first: Phone::Answers {
                 ring_ms: 100,
@@ -723,6 +752,7 @@ async fn calls_work_over_tcp_too(backend: Backend) {
         dir.path(),
         &Trunkside {
             challenge: true,
+            caller: None,
             pcmu: false,
             first: Phone::Answers {
                 ring_ms: 100,
@@ -803,6 +833,7 @@ async fn a_crash_mid_call_keeps_the_recording_up_to_the_crash(backend: Backend) 
         dir.path(),
         &Trunkside {
             challenge: false,
+            caller: None,
             pcmu: false,
             first: Phone::Answers {
                 ring_ms: 100,

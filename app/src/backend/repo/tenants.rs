@@ -61,6 +61,8 @@ pub struct CallSettingsRow {
     pub welcome_to_second: bool,
     /// Calls that may be live at once (set by the platform).
     pub max_concurrent_calls: i64,
+    /// The number both parties see (digits), or the trunk's default.
+    pub caller_id: Option<String>,
 }
 
 /// The tenant's call settings.
@@ -69,7 +71,8 @@ pub async fn call_settings(
     tenant_id: i64,
 ) -> sqlx::Result<Option<CallSettingsRow>> {
     let sql = "select first_party, max_call_seconds, ring_timeout_seconds, record_calls, \
-               welcome_enabled, welcome_to_second, max_concurrent_calls from tenant where tenant_id = $1";
+               welcome_enabled, welcome_to_second, max_concurrent_calls, caller_id from tenant \
+               where tenant_id = $1";
     on_conn!(conn, c => sqlx::query_as(sql).bind(tenant_id).fetch_optional(&mut **c).await)
 }
 
@@ -82,8 +85,8 @@ pub async fn set_call_settings(
 ) -> sqlx::Result<()> {
     let sql =
         "update tenant set first_party = $2, max_call_seconds = $3, ring_timeout_seconds = $4, \
-               record_calls = $5, welcome_enabled = $6, welcome_to_second = $8, updated_at = $7 \
-               where tenant_id = $1";
+               record_calls = $5, welcome_enabled = $6, welcome_to_second = $8, caller_id = $9, \
+               updated_at = $7 where tenant_id = $1";
     on_conn!(conn, c => sqlx::query(sql)
         .bind(tenant_id)
         .bind(&settings.first_party)
@@ -93,6 +96,7 @@ pub async fn set_call_settings(
         .bind(settings.welcome_enabled)
         .bind(now)
         .bind(settings.welcome_to_second)
+        .bind(&settings.caller_id)
         .execute(&mut **c).await.map(|_| ()))
 }
 
