@@ -398,7 +398,9 @@ pub async fn get_call_settings() -> Result<CallSettingsView, AppError> {
     )
 }
 
-/// Saves the call settings. Checkboxes arrive only when ticked.
+/// Saves the call settings. Checkboxes arrive only when ticked. (One argument per form field is
+/// how server functions read a form.)
+#[allow(clippy::too_many_arguments)]
 #[server(endpoint = "save_call_settings")]
 pub async fn save_call_settings(
     csrf: String,
@@ -430,7 +432,7 @@ pub async fn save_call_settings(
             let caller_id =
                 match crate::domain::phone::caller_id(caller_id.as_deref().unwrap_or("")) {
                     Ok(caller_id) => caller_id,
-                    Err(()) => {
+                    Err(_) => {
                         errors.add("caller_id", Problem::InvalidCallerId);
                         None
                     }

@@ -103,23 +103,28 @@ impl fmt::Display for PhoneNumber {
 /// An operator's caller ID as typed (a landline such as `021 9100 0000`, a mobile, or a short
 /// service number; Persian digits, spaces and dashes allowed): its digits, with a leading `+`
 /// kept. Empty input means "none". Refused: other characters, fewer than 3 or more than 15 digits.
-pub fn caller_id(input: &str) -> Result<Option<String>, ()> {
+pub fn caller_id(input: &str) -> Result<Option<String>, InvalidCallerId> {
     let mut out = String::with_capacity(16);
     for (i, c) in input.trim().chars().enumerate() {
         match to_ascii_digit(c) {
             d @ '0'..='9' => out.push(d),
             '+' if i == 0 => out.push('+'),
             ' ' | '\u{a0}' | '\u{200c}' | '-' | '(' | ')' | '.' => {}
-            _ => return Err(()),
+            _ => return Err(InvalidCallerId),
         }
     }
     let digits = out.trim_start_matches('+').len();
     match digits {
         0 if out.is_empty() => Ok(None),
         3..=15 => Ok(Some(out)),
-        _ => Err(()),
+        _ => Err(InvalidCallerId),
     }
 }
+
+/// Input that is not a caller ID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a caller ID is 3 to 15 digits")]
+pub struct InvalidCallerId;
 
 #[cfg(test)]
 mod tests {
@@ -202,9 +207,8 @@ mod tests {
         );
         assert_eq!(caller_id("1515"), Ok(Some("1515".into())));
         assert_eq!(caller_id("  "), Ok(None));
-        assert_eq!(caller_id("12"), Err(()));
-        assert_eq!(caller_id("0912abc"), Err(()));
-        assert_eq!(caller_id("+"), Err(()));
-        assert_eq!(caller_id("1234567890123456"), Err(()));
+        for bad in ["12", "0912abc", "+", "1234567890123456"] {
+            assert_eq!(caller_id(bad), Err(InvalidCallerId), "{bad}");
+        }
     }
 }
