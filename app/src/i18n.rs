@@ -406,6 +406,10 @@ texts! {
     cause_unreachable: "در دسترس نیست", "Unreachable";
     cause_rejected: "رد شد", "Declined";
     cause_hangup: "قطع کرد", "Hung up";
+    cause_media_timeout: "صدایی نرسید (قطع خودکار)", "No audio (hung up automatically)";
+    cause_failed: "خطای شبکه‌ی تلفن", "Telephone network error";
+    cause_telephony_error: "خطای سامانه‌ی تلفن", "Telephony error";
+    cause_server_shutdown: "خاموش شدن سرور", "Server shutdown";
     ev_queued: "در صف قرار گرفت", "Queued";
     ev_dialing: "شماره‌گیری", "Dialing";
     ev_ringing: "زنگ می‌خورد", "Ringing";
@@ -518,6 +522,10 @@ impl Texts {
             "unreachable" => self.cause_unreachable,
             "rejected" => self.cause_rejected,
             "hangup" => self.cause_hangup,
+            "media_timeout" => self.cause_media_timeout,
+            "failed" => self.cause_failed,
+            "telephony_error" => self.cause_telephony_error,
+            "server_shutdown" => self.cause_server_shutdown,
             other => other,
         }
     }

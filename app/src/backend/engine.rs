@@ -939,22 +939,12 @@ pub async fn reconcile(state: &AppState, call: &CallRow) -> Result<bool, Billing
 async fn salvage_recording(state: &AppState, call: &CallRow) -> Option<(String, RecordingInfo)> {
     let relative = recording_path(call.tenant_id, &call.public_id);
     let path = state.engine.media_root().join(&relative);
-    let raw = path.with_extension("alaw.wav");
+    let raw = telephony::sip::recorder::raw_path(&path);
     if !tokio::fs::try_exists(&raw).await.unwrap_or(false) {
         return None;
     }
-    let mp3 = path.with_extension("mp3");
-    let encoded = tokio::task::spawn_blocking(move || {
-        let outcome = telephony::sip::recorder::encode_mp3(&raw, &mp3);
-        let _ = std::fs::remove_file(&raw);
-        outcome.map(|(duration_ms, bytes)| RecordingInfo {
-            path: mp3,
-            content_type: "audio/mpeg",
-            duration_ms,
-            bytes,
-        })
-    })
-    .await;
+    let encoded =
+        tokio::task::spawn_blocking(move || telephony::sip::recorder::compress(&raw, &path)).await;
     match encoded {
         Ok(Ok(info)) if info.duration_ms > 0 => Some((
             relative

@@ -605,49 +605,11 @@ async fn the_compatibility_endpoint_places_calls(app: TestApp) {
 }
 
 // A `pol` process killed mid-call, and the one that starts after it.
-use std::process::{Child, Command, Stdio};
+use crate::helpers::{start_pol, Pol};
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts the real binary on the test app's database, with fast sandbox time.
-async fn start(app: &TestApp) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pol"))
-        .arg("serve")
-        .env("DATABASE_URL", &app.state.config.database_url)
-        .env("POL_DATA_DIR", &app.state.config.data_dir)
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("POL_SANDBOX_TIME_SCALE", "0.05")
-        .env("POL_ENGINE_STALE_SECONDS", "1")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("the pol binary starts");
-    let base = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::new();
-    for _ in 0..300 {
-        if http.get(format!("{base}/health")).send().await.is_ok() {
-            return Server { child, base };
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("pol serve did not come up");
+/// The real binary on the test app's database, with fast sandbox time.
+async fn start(app: &TestApp) -> Pol {
+    start_pol(app, &[("POL_SANDBOX_TIME_SCALE", "0.05".to_owned())]).await
 }
 
 async fn a_call_cut_by_a_crash_is_billed_for_its_known_talk_after_restart(app: TestApp) {

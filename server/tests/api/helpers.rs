@@ -546,3 +546,49 @@ impl TestApp {
             .available_seconds()
     }
 }
+
+/// The real `pol serve` binary on the test app's database and data directory, with `env` on
+/// top (crash and several-process tests); killed when dropped.
+pub struct Pol {
+    pub child: std::process::Child,
+    pub base: String,
+}
+
+impl Drop for Pol {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub async fn start_pol(app: &TestApp, env: &[(&str, String)]) -> Pol {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_pol"));
+    command
+        .arg("serve")
+        .env("DATABASE_URL", &app.state.config.database_url)
+        .env("POL_DATA_DIR", &app.state.config.data_dir)
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("POL_ENGINE_STALE_SECONDS", "1")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command.spawn().expect("the pol binary starts");
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    for _ in 0..300 {
+        if http.get(format!("{base}/health")).send().await.is_ok() {
+            return Pol { child, base };
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("pol serve did not come up");
+}

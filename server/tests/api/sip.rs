@@ -1,7 +1,7 @@
 //! Real calls through the SIP backend, with SIPp playing the trunk and both phones on loopback:
 //! the call record (status, causes, SIP codes, times) and the recording's channels are checked.
 
-use crate::helpers::{spawn_app_with, Backend, TestApp};
+use crate::helpers::{spawn_app_with, start_pol, Backend, TestApp};
 use app::backend::config::TelephonyConfig;
 use serde_json::{json, Value};
 use std::f32::consts::TAU;
@@ -361,8 +361,7 @@ fn leg<'a>(call: &'a Value, position: &str) -> &'a Value {
 }
 
 /// The recording's left and right channels.
-async fn channels(app: &TestApp, api: &crate::helpers::Api, call: &Value) -> (Vec<i16>, Vec<i16>) {
-    let _ = app;
+async fn channels(api: &crate::helpers::Api, call: &Value) -> (Vec<i16>, Vec<i16>) {
     assert_eq!(call["recording"]["format"], "audio/mpeg", "{call}");
     let id = call["id"].as_str().unwrap();
     let answer = api.get(&format!("/api/v1/calls/{id}/recording")).await;
@@ -430,64 +429,132 @@ fn call_request(extra: Value) -> Value {
     body
 }
 
-async fn both_parties_answer_and_each_channel_carries_its_own_party(backend: Backend) {
-    let dir = tempfile::tempdir().unwrap();
-    let sipp = Sipp::start(
-        dir.path(),
-        &Trunkside {
+/// A phone that answers after `ring_ms` and streams `tone` until we hang up.
+fn talker(ring_ms: u32, tone: &'static str) -> Phone {
+    Phone::Answers {
+        ring_ms,
+        tone: Some((tone, true)),
+        hangup_ms: None,
+    }
+}
+
+impl Trunkside {
+    fn new(first: Phone, second: Phone) -> Self {
+        Self {
             challenge: false,
-            caller: Some("02191000000"),
+            caller: None,
             pcmu: false,
-            first: Phone::Answers {
-                ring_ms: 200,
-                tone: Some(("tone440a.raw", true)),
-                hangup_ms: None,
-            },
-            second: Phone::Answers {
-                ring_ms: 500,
-                tone: Some(("tone1000a.raw", true)),
-                hangup_ms: None,
-            },
-        },
-        2,
-        false,
-        false,
-    )
-    .await;
-    let app = app_for(backend, &sipp, false, |_| {}).await;
-    let (tenant, api) = app.operator("Narenji", 10).await;
-    // The operator's own line is what both parties see (checked by SIPp in From and PAI).
-    app.sql_exec(&format!(
-        "update tenant set caller_id = '02191000000' where tenant_id = {tenant}"
-    ))
-    .await;
-    let created = api.call(call_request(json!({ "max_duration": 3 }))).await;
-    let id = created["id"].as_str().unwrap();
-    let call = api
-        .until(id, |c| {
-            c["status"] == "completed" && !c["recording"].is_null()
+            first,
+            second,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Options {
+    /// Phones send back what they receive.
+    echo: bool,
+    tcp: bool,
+    media_timeout: Option<Duration>,
+}
+
+/// SIPp as the trunk, the app pointed at it, and an operator with 10 minutes.
+struct Rig {
+    sipp: Option<Sipp>,
+    port: u16,
+    app: TestApp,
+    api: crate::helpers::Api,
+    tenant: i64,
+    _dir: tempfile::TempDir,
+}
+
+impl Rig {
+    async fn start(backend: Backend, trunk: Trunkside, legs: u32, options: Options) -> Rig {
+        let dir = tempfile::tempdir().unwrap();
+        let sipp = Sipp::start(dir.path(), &trunk, legs, options.echo, options.tcp).await;
+        let app = app_for(backend, &sipp, options.tcp, |sip| {
+            if let Some(timeout) = options.media_timeout {
+                sip.media_timeout = timeout;
+            }
         })
         .await;
-    sipp.finished().await;
+        let (tenant, api) = app.operator("Narenji", 10).await;
+        Rig {
+            port: sipp.port,
+            sipp: Some(sipp),
+            app,
+            api,
+            tenant,
+            _dir: dir,
+        }
+    }
+
+    /// Places a call (the defaults of [`call_request`] plus `extra`), waits until `done` holds
+    /// and SIPp has played its whole script.
+    async fn call(&mut self, extra: Value, done: impl Fn(&Value) -> bool) -> Value {
+        let created = self.api.call(call_request(extra)).await;
+        let call = self.api.until(created["id"].as_str().unwrap(), done).await;
+        if let Some(sipp) = self.sipp.take() {
+            sipp.finished().await;
+        }
+        call
+    }
+
+    /// The recording's left and right channels.
+    async fn channels(&self, call: &Value) -> (Vec<i16>, Vec<i16>) {
+        channels(&self.api, call).await
+    }
+}
+
+fn ended(call: &Value) -> bool {
+    !matches!(
+        call["status"].as_str(),
+        Some("queued" | "ringing" | "in-progress")
+    )
+}
+
+fn completed_with_recording(call: &Value) -> bool {
+    call["status"] == "completed" && !call["recording"].is_null()
+}
+
+/// The last `seconds` of conversation, less a little at the very end.
+fn last(samples: &[i16], seconds: f32) -> &[i16] {
+    let end = samples.len().saturating_sub(800);
+    &samples[end.saturating_sub((seconds * 8000.0) as usize)..end]
+}
+
+async fn both_parties_answer_and_each_channel_carries_its_own_party(backend: Backend) {
+    let mut trunk = Trunkside::new(talker(200, "tone440a.raw"), talker(500, "tone1000a.raw"));
+    trunk.caller = Some("02191000000");
+    let mut rig = Rig::start(backend, trunk, 2, Options::default()).await;
+    // The operator's own line is what both parties see (checked by SIPp in From and PAI).
+    rig.app
+        .sql_exec(&format!(
+            "update tenant set caller_id = '02191000000' where tenant_id = {}",
+            rig.tenant
+        ))
+        .await;
+    let call = rig
+        .call(json!({ "max_duration": 3 }), completed_with_recording)
+        .await;
 
     assert_eq!(call["end_cause"], "max_duration", "{call}");
     assert_eq!(call["talk_seconds"], 3);
     assert_eq!(call["billed_seconds"], 60);
     assert_eq!(leg(&call, "first")["sip_code"], Value::Null);
-    let (left, right) = channels(&app, &api, &call).await;
+    let (left, right) = rig.channels(&call).await;
     // About 0.5 s of ringing plus 3 s of talk.
     assert!(
         (24_000..40_000).contains(&left.len()),
         "{} samples",
         left.len()
     );
-    let talk = left.len() - 20_000..left.len() - 2_000;
     assert!(
-        dominates(&left[talk.clone()], 440.0, 1000.0),
+        dominates(last(&left, 2.0), 440.0, 1000.0),
         "left is the first party (440 Hz)"
     );
     assert!(
-        dominates(&right[talk], 1000.0, 440.0),
+        dominates(last(&right, 2.0), 1000.0, 440.0),
         "right is the second party (1000 Hz)"
     );
     // The right channel is silent until the second party answers.
@@ -500,64 +567,26 @@ async fn both_parties_answer_and_each_channel_carries_its_own_party(backend: Bac
 }
 
 async fn a_busy_first_party_ends_the_call_before_the_second_is_dialled(backend: Backend) {
-    let dir = tempfile::tempdir().unwrap();
-    let sipp = Sipp::start(
-        dir.path(),
-        &Trunkside {
-            challenge: false,
-            caller: None,
-            pcmu: false,
-            first: Phone::Busy,
-            second: Phone::Busy,
-        },
-        1,
-        false,
-        false,
-    )
-    .await;
-    let app = app_for(backend, &sipp, false, |_| {}).await;
-    let (tenant, api) = app.operator("Narenji", 10).await;
-    let created = api.call(call_request(json!({}))).await;
-    let call = api.ended(created["id"].as_str().unwrap()).await;
-    sipp.finished().await;
+    let trunk = Trunkside::new(Phone::Busy, Phone::Busy);
+    let mut rig = Rig::start(backend, trunk, 1, Options::default()).await;
+    let call = rig.call(json!({}), ended).await;
     assert_eq!(call["status"], "busy", "{call}");
     let first = leg(&call, "first");
     assert_eq!(first["cause"], "busy");
     assert_eq!(first["sip_code"], 486);
     assert_eq!(call["billed_seconds"], 0);
     assert_eq!(
-        app.available_seconds(tenant).await,
+        rig.app.available_seconds(rig.tenant).await,
         600,
         "the hold is released"
     );
 }
 
 async fn a_second_party_who_never_answers_is_cancelled_at_the_ring_timeout(backend: Backend) {
-    let dir = tempfile::tempdir().unwrap();
-    let sipp = Sipp::start(
-        dir.path(),
-        &Trunkside {
-            challenge: false,
-            caller: None,
-            pcmu: false,
-            first: Phone::Answers {
-                ring_ms: 100,
-                tone: Some(("tone440a.raw", true)),
-                hangup_ms: None,
-            },
-            second: Phone::NeverAnswers,
-        },
-        2,
-        false,
-        false,
-    )
-    .await;
-    let app = app_for(backend, &sipp, false, |_| {}).await;
-    let (_, api) = app.operator("Narenji", 10).await;
-    let created = api.call(call_request(json!({ "ring_timeout": 5 }))).await;
+    let trunk = Trunkside::new(talker(100, "tone440a.raw"), Phone::NeverAnswers);
+    let mut rig = Rig::start(backend, trunk, 2, Options::default()).await;
     let started = std::time::Instant::now();
-    let call = api.ended(created["id"].as_str().unwrap()).await;
-    sipp.finished().await;
+    let call = rig.call(json!({ "ring_timeout": 5 }), ended).await;
     assert_eq!(call["status"], "no-answer", "{call}");
     let second = leg(&call, "second");
     assert_eq!(second["cause"], "no-answer");
@@ -569,39 +598,20 @@ async fn a_second_party_who_never_answers_is_cancelled_at_the_ring_timeout(backe
     assert_eq!(call["billed_seconds"], 0);
 }
 
+/// The second phone hangs up after 1.5 s of conversation.
+fn hangs_up_first() -> Phone {
+    Phone::Answers {
+        ring_ms: 100,
+        tone: Some(("tone1000a.raw", true)),
+        hangup_ms: Some(1500),
+    }
+}
+
 async fn a_407_challenge_is_answered_and_the_far_end_hangs_up_first(backend: Backend) {
-    let dir = tempfile::tempdir().unwrap();
-    let sipp = Sipp::start(
-        dir.path(),
-        &Trunkside {
-            challenge: true,
-            caller: None,
-            pcmu: false,
-            first: Phone::Answers {
-                ring_ms: 100,
-                tone: Some(("tone440a.raw", true)),
-                hangup_ms: None,
-            },
-            second: Phone::Answers {
-                ring_ms: 100,
-                tone: Some(("tone1000a.raw", true)),
-                hangup_ms: Some(1500),
-            },
-        },
-        2,
-        false,
-        false,
-    )
-    .await;
-    let app = app_for(backend, &sipp, false, |_| {}).await;
-    let (_, api) = app.operator("Narenji", 10).await;
-    let created = api.call(call_request(json!({}))).await;
-    let call = api
-        .until(created["id"].as_str().unwrap(), |c| {
-            c["status"] == "completed" && !c["recording"].is_null()
-        })
-        .await;
-    sipp.finished().await;
+    let mut trunk = Trunkside::new(talker(100, "tone440a.raw"), hangs_up_first());
+    trunk.challenge = true;
+    let mut rig = Rig::start(backend, trunk, 2, Options::default()).await;
+    let call = rig.call(json!({}), completed_with_recording).await;
     assert_eq!(call["end_cause"], "second_party_hung_up", "{call}");
     assert_eq!(leg(&call, "second")["cause"], "hangup");
     let talk = call["talk_seconds"].as_i64().unwrap();
@@ -609,84 +619,41 @@ async fn a_407_challenge_is_answered_and_the_far_end_hangs_up_first(backend: Bac
 }
 
 async fn a_pcmu_only_trunk_gets_pcmu_and_the_recording_still_has_both_parties(backend: Backend) {
-    let dir = tempfile::tempdir().unwrap();
-    let sipp = Sipp::start(
-        dir.path(),
-        &Trunkside {
-            challenge: false,
-            caller: None,
-            pcmu: true,
-            first: Phone::Answers {
-                ring_ms: 100,
-                tone: Some(("tone1000u.raw", true)),
-                hangup_ms: Some(2500),
-            },
-            second: Phone::Answers {
-                ring_ms: 100,
-                tone: Some(("tone440u.raw", true)),
-                hangup_ms: None,
-            },
-        },
-        2,
-        false,
-        false,
-    )
-    .await;
-    let app = app_for(backend, &sipp, false, |_| {}).await;
-    let (_, api) = app.operator("Narenji", 10).await;
-    let created = api.call(call_request(json!({}))).await;
-    let call = api
-        .until(created["id"].as_str().unwrap(), |c| {
-            c["status"] == "completed" && !c["recording"].is_null()
-        })
-        .await;
-    sipp.finished().await;
+    let first = Phone::Answers {
+        ring_ms: 100,
+        tone: Some(("tone1000u.raw", true)),
+        hangup_ms: Some(2500),
+    };
+    let mut trunk = Trunkside::new(first, talker(100, "tone440u.raw"));
+    trunk.pcmu = true;
+    let mut rig = Rig::start(backend, trunk, 2, Options::default()).await;
+    let call = rig.call(json!({}), completed_with_recording).await;
     assert_eq!(call["end_cause"], "first_party_hung_up", "{call}");
-    let (left, right) = channels(&app, &api, &call).await;
-    let talk = left.len().saturating_sub(12_000)..left.len() - 2_000;
+    let (left, right) = rig.channels(&call).await;
     assert!(
-        dominates(&left[talk.clone()], 1000.0, 440.0),
+        dominates(last(&left, 1.2), 1000.0, 440.0),
         "left: the first party's 1000 Hz"
     );
     assert!(
-        dominates(&right[talk], 440.0, 1000.0),
+        dominates(last(&right, 1.2), 440.0, 1000.0),
         "right: the second party's 440 Hz"
     );
 }
 
 async fn a_party_whose_audio_stops_is_hung_up_for_media_timeout(backend: Backend) {
-    let dir = tempfile::tempdir().unwrap();
-    let sipp = Sipp::start(
-        dir.path(),
-        &Trunkside {
-            challenge: false,
-            caller: None,
-            pcmu: false,
-            // One second of audio, then nothing.
-            first: Phone::Answers {
-                ring_ms: 100,
-                tone: Some(("tone440a.raw", false)),
-                hangup_ms: None,
-            },
-            second: Phone::Answers {
-                ring_ms: 100,
-                tone: Some(("tone1000a.raw", true)),
-                hangup_ms: None,
-            },
-        },
-        2,
-        false,
-        false,
-    )
-    .await;
-    let app = app_for(backend, &sipp, false, |sip| {
-        sip.media_timeout = Duration::from_secs(2)
-    })
-    .await;
-    let (_, api) = app.operator("Narenji", 10).await;
-    let created = api.call(call_request(json!({}))).await;
-    let call = api.ended(created["id"].as_str().unwrap()).await;
-    sipp.finished().await;
+    // One second of audio, then nothing.
+    let first = Phone::Answers {
+        ring_ms: 100,
+        tone: Some(("tone440a.raw", false)),
+        hangup_ms: None,
+    };
+    let trunk = Trunkside::new(first, talker(100, "tone1000a.raw"));
+    let options = Options {
+        media_timeout: Some(Duration::from_secs(2)),
+        ..Options::default()
+    };
+    let mut rig = Rig::start(backend, trunk, 2, options).await;
+    let call = rig.call(json!({}), ended).await;
     assert_eq!(call["status"], "completed", "{call}");
     assert_eq!(call["end_cause"], "first_party_hung_up");
     assert_eq!(leg(&call, "first")["cause"], "media_timeout");
@@ -698,43 +665,26 @@ async fn a_party_whose_audio_stops_is_hung_up_for_media_timeout(backend: Backend
 }
 
 async fn the_welcome_message_and_ringback_reach_the_first_party(backend: Backend) {
-    let dir = tempfile::tempdir().unwrap();
     // Both phones send back whatever they receive (SIPp's RTP echo), so what the first party
     // heard is in the left channel.
-    let sipp = Sipp::start(
-        dir.path(),
-        &Trunkside {
-            challenge: false,
-            caller: None,
-            pcmu: false,
-            first: Phone::Answers {
-                ring_ms: 100,
-                tone: None,
-                hangup_ms: None,
-            },
-            second: Phone::Answers {
-                ring_ms: 2500,
-                tone: None,
-                hangup_ms: None,
-            },
-        },
-        2,
-        true,
-        false,
-    )
-    .await;
-    let app = app_for(backend, &sipp, false, |_| {}).await;
-    let (_, api) = app.operator("Narenji", 10).await;
-    let created = api
-        .call(call_request(json!({ "welcome": true, "max_duration": 1 })))
+    let silent = |ring_ms| Phone::Answers {
+        ring_ms,
+        tone: None,
+        hangup_ms: None,
+    };
+    let trunk = Trunkside::new(silent(100), silent(2500));
+    let options = Options {
+        echo: true,
+        ..Options::default()
+    };
+    let mut rig = Rig::start(backend, trunk, 2, options).await;
+    let call = rig
+        .call(
+            json!({ "welcome": true, "max_duration": 1 }),
+            completed_with_recording,
+        )
         .await;
-    let call = api
-        .until(created["id"].as_str().unwrap(), |c| {
-            c["status"] == "completed" && !c["recording"].is_null()
-        })
-        .await;
-    sipp.finished().await;
-    let (left, _) = channels(&app, &api, &call).await;
+    let (left, _) = rig.channels(&call).await;
     // The built-in welcome chime (notes at 659, 784 and 1047 Hz) in the first 1.6 s…
     let chime = &left[..12_800];
     assert!(
@@ -742,128 +692,41 @@ async fn the_welcome_message_and_ringback_reach_the_first_party(backend: Backend
         "the chime came back"
     );
     // …then the 425 Hz ringback while the second party rings.
-    let ringing = &left[14_000..20_000];
-    assert!(dominates(ringing, 425.0, 659.25), "ringback came back");
+    assert!(
+        dominates(&left[14_000..20_000], 425.0, 659.25),
+        "ringback came back"
+    );
 }
 
 async fn calls_work_over_tcp_too(backend: Backend) {
-    let dir = tempfile::tempdir().unwrap();
-    let sipp = Sipp::start(
-        dir.path(),
-        &Trunkside {
-            challenge: true,
-            caller: None,
-            pcmu: false,
-            first: Phone::Answers {
-                ring_ms: 100,
-                tone: Some(("tone440a.raw", true)),
-                hangup_ms: None,
-            },
-            second: Phone::Answers {
-                ring_ms: 100,
-                tone: Some(("tone1000a.raw", true)),
-                hangup_ms: Some(1500),
-            },
-        },
-        2,
-        false,
-        true,
-    )
-    .await;
-    let app = app_for(backend, &sipp, true, |_| {}).await;
-    let (_, api) = app.operator("Narenji", 10).await;
-    let created = api.call(call_request(json!({}))).await;
-    let call = api
-        .until(created["id"].as_str().unwrap(), |c| {
-            c["status"] == "completed" && !c["recording"].is_null()
-        })
-        .await;
-    sipp.finished().await;
+    let mut trunk = Trunkside::new(talker(100, "tone440a.raw"), hangs_up_first());
+    trunk.challenge = true;
+    let options = Options {
+        tcp: true,
+        ..Options::default()
+    };
+    let mut rig = Rig::start(backend, trunk, 2, options).await;
+    let call = rig.call(json!({}), completed_with_recording).await;
     assert_eq!(call["end_cause"], "second_party_hung_up", "{call}");
-    let (left, right) = channels(&app, &api, &call).await;
-    let talk = left.len().saturating_sub(8_000)..left.len() - 1_000;
-    assert!(dominates(&left[talk.clone()], 440.0, 1000.0));
-    assert!(dominates(&right[talk], 1000.0, 440.0));
-}
-
-/// The real `pol serve` on the test app's database, with `env` on top.
-struct Pol {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Pol {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn start_pol(app: &TestApp, env: &[(&str, String)]) -> Pol {
-    let port = free_port(true);
-    let mut command = Command::new(env!("CARGO_BIN_EXE_pol"));
-    command
-        .arg("serve")
-        .env("DATABASE_URL", &app.state.config.database_url)
-        .env("POL_DATA_DIR", &app.state.config.data_dir)
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("POL_ENGINE_STALE_SECONDS", "1")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null());
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    let mut child = command.spawn().expect("the pol binary starts");
-    let base = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::new();
-    for _ in 0..300 {
-        if http.get(format!("{base}/health")).send().await.is_ok() {
-            return Pol { child, base };
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("pol serve did not come up");
+    let (left, right) = rig.channels(&call).await;
+    assert!(dominates(last(&left, 0.9), 440.0, 1000.0));
+    assert!(dominates(last(&right, 0.9), 1000.0, 440.0));
 }
 
 async fn a_crash_mid_call_keeps_the_recording_up_to_the_crash(backend: Backend) {
-    let dir = tempfile::tempdir().unwrap();
-    let sipp = Sipp::start(
-        dir.path(),
-        &Trunkside {
-            challenge: false,
-            caller: None,
-            pcmu: false,
-            first: Phone::Answers {
-                ring_ms: 100,
-                tone: Some(("tone440a.raw", true)),
-                hangup_ms: None,
-            },
-            second: Phone::Answers {
-                ring_ms: 100,
-                tone: Some(("tone1000a.raw", true)),
-                hangup_ms: None,
-            },
-        },
-        2,
-        false,
-        false,
-    )
-    .await;
-    // The test app only holds the database; the calls run in a separate `pol` process.
-    let app = app_for(backend, &sipp, false, |_| {}).await;
-    let (_, api) = app.operator("Crash Test Cabs", 10).await;
+    let trunk = Trunkside::new(talker(100, "tone440a.raw"), talker(100, "tone1000a.raw"));
+    // The test app only holds the database; the call runs in a separate `pol` process.
+    let rig = Rig::start(backend, trunk, 2, Options::default()).await;
     let rtp = 30_000 + 2 * (std::process::id() % 4000) as u16;
     let sip_env = [
         ("POL_TELEPHONY", "sip".to_owned()),
-        ("POL_SIP_TRUNK", format!("sip:127.0.0.1:{}", sipp.port)),
+        ("POL_SIP_TRUNK", format!("sip:127.0.0.1:{}", rig.port)),
         ("POL_SIP_BIND", "127.0.0.1:0".to_owned()),
         ("POL_SIP_USERNAME", "pol".to_owned()),
         ("POL_RTP_PORTS", format!("{rtp}-{}", rtp + 100)),
     ];
-    let mut first = start_pol(&app, &sip_env).await;
-    let there = crate::helpers::Api::new(&first.base, &api.token);
+    let mut first = start_pol(&rig.app, &sip_env).await;
+    let there = crate::helpers::Api::new(&first.base, &rig.api.token);
     let placed = there.call(call_request(json!({}))).await;
     let id = placed["id"].as_str().unwrap().to_owned();
     there.until(&id, |c| c["status"] == "in-progress").await;
@@ -872,23 +735,18 @@ async fn a_crash_mid_call_keeps_the_recording_up_to_the_crash(backend: Backend) 
     first.child.kill().unwrap();
     first.child.wait().unwrap();
 
-    let _second = start_pol(&app, &[]).await;
-    let call = api
-        .until(&id, |c| {
-            c["status"] == "completed" && !c["recording"].is_null()
-        })
-        .await;
+    let _second = start_pol(&rig.app, &[]).await;
+    let call = rig.api.until(&id, completed_with_recording).await;
     assert_eq!(call["end_cause"], "server_restart", "{call}");
-    let (left, right) = channels(&app, &api, &call).await;
+    let (left, right) = rig.channels(&call).await;
     assert!(
         left.len() >= 12_000,
         "at least 1.5 s kept: {} samples",
         left.len()
     );
-    let talk = left.len() - 8_000..left.len() - 800;
-    assert!(dominates(&left[talk.clone()], 440.0, 1000.0));
-    assert!(dominates(&right[talk], 1000.0, 440.0));
-    let raw_left = std::fs::read_dir(app.state.config.data_dir.join("media/recordings"))
+    assert!(dominates(last(&left, 0.9), 440.0, 1000.0));
+    assert!(dominates(last(&right, 0.9), 1000.0, 440.0));
+    let raw_left = std::fs::read_dir(rig.app.state.config.data_dir.join("media/recordings"))
         .unwrap()
         .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
         .filter(|f| {
@@ -900,5 +758,4 @@ async fn a_crash_mid_call_keeps_the_recording_up_to_the_crash(backend: Backend) 
         })
         .count();
     assert_eq!(raw_left, 0, "the raw file is gone once encoded");
-    drop(sipp);
 }

@@ -32,22 +32,27 @@ struct SendState {
 }
 
 impl Sender {
+    /// Where the next packet goes, its header (from `next`) and the law the party speaks; `None`
+    /// while the party's address is unknown.
+    fn next(
+        &self,
+        next: impl FnOnce(&mut Outgoing, u8) -> rtp::Header,
+    ) -> Option<(SocketAddr, rtp::Header, Law)> {
+        let mut state = self.state.lock().ok()?;
+        let remote = state.remote?;
+        let law = state.law;
+        let header = next(&mut state.out, law.payload_type());
+        Some((remote, header, law))
+    }
+
     /// Relays one received packet (header and G.711 payload in `from_law`) to this leg's party.
     fn relay(&self, inbound: &rtp::Header, from_law: Law, payload: &[u8]) {
         let mut packet = [0u8; MAX_PACKET];
         let len = payload.len().min(MAX_PACKET - HEADER);
-        let (remote, header, law) = {
-            let Ok(mut state) = self.state.lock() else {
-                return;
-            };
-            let Some(remote) = state.remote else {
-                return;
-            };
-            let law = state.law;
-            let header = state
-                .out
-                .next_relayed(inbound, law.payload_type(), Instant::now());
-            (remote, header, law)
+        let Some((remote, header, law)) =
+            self.next(|out, pt| out.next_relayed(inbound, pt, Instant::now()))
+        else {
+            return;
         };
         let mut head = [0u8; HEADER];
         rtp::write(&mut head, &header);
@@ -61,16 +66,10 @@ impl Sender {
     /// Sends one generated frame of linear samples.
     fn send_generated(&self, samples: &[i16; FRAME as usize]) {
         let mut packet = [0u8; HEADER + FRAME as usize];
-        let (remote, header, law) = {
-            let Ok(mut state) = self.state.lock() else {
-                return;
-            };
-            let Some(remote) = state.remote else {
-                return;
-            };
-            let law = state.law;
-            let header = state.out.next_generated(law.payload_type(), Instant::now());
-            (remote, header, law)
+        let Some((remote, header, law)) =
+            self.next(|out, pt| out.next_generated(pt, Instant::now()))
+        else {
+            return;
         };
         let mut head = [0u8; HEADER];
         rtp::write(&mut head, &header);

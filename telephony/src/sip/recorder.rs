@@ -76,7 +76,7 @@ impl Recording {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        let raw_path = path.with_extension("alaw.wav");
+        let raw_path = raw_path(&path);
         let file = std::fs::File::create(&raw_path)?;
         let (frames_tx, frames) = mpsc::channel(QUEUE);
         let (stop, stopped) = oneshot::channel();
@@ -144,15 +144,7 @@ async fn record(
     };
     let outcome = tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        let mp3 = path.with_extension("mp3");
-        let outcome = encode_mp3(&raw_path, &mp3);
-        let _ = std::fs::remove_file(&raw_path);
-        outcome.map(|(duration_ms, bytes)| RecordingInfo {
-            path: mp3,
-            content_type: "audio/mpeg",
-            duration_ms,
-            bytes,
-        })
+        compress(&raw_path, &path)
     })
     .await;
     let event = match outcome {
@@ -270,6 +262,25 @@ fn wav_header(data: u32, format: u16, bits: u16) -> [u8; WAV_HEADER] {
     h[36..40].copy_from_slice(b"data");
     h[40..44].copy_from_slice(&data.to_le_bytes());
     h
+}
+
+/// Turns a recorder's raw file into the MP3 next to `path` and removes the raw file (also after
+/// a failure: a file that does not encode now never will).
+pub fn compress(raw: &Path, path: &Path) -> std::io::Result<RecordingInfo> {
+    let mp3 = path.with_extension("mp3");
+    let outcome = encode_mp3(raw, &mp3);
+    let _ = std::fs::remove_file(raw);
+    outcome.map(|(duration_ms, bytes)| RecordingInfo {
+        path: mp3,
+        content_type: "audio/mpeg",
+        duration_ms,
+        bytes,
+    })
+}
+
+/// The raw file a recorder writes for a recording at `path`.
+pub fn raw_path(path: &Path) -> PathBuf {
+    path.with_extension("alaw.wav")
 }
 
 /// Reads an A-law stereo WAV written by a recorder (also one cut short by a crash) as
