@@ -42,6 +42,7 @@ on_both!(
     a_party_whose_audio_stops_is_hung_up_for_media_timeout,
     the_welcome_message_and_ringback_reach_the_first_party,
     calls_work_over_tcp_too,
+    an_api_hangup_sends_bye_to_both_parties,
     a_crash_mid_call_keeps_the_recording_up_to_the_crash,
 );
 
@@ -500,6 +501,15 @@ impl Rig {
         call
     }
 
+    /// Waits for a call placed otherwise to end with its recording, and for SIPp's script.
+    async fn call_ended(&mut self, id: &str) -> Value {
+        let call = self.api.until(id, completed_with_recording).await;
+        if let Some(sipp) = self.sipp.take() {
+            sipp.finished().await;
+        }
+        call
+    }
+
     /// The recording's left and right channels.
     async fn channels(&self, call: &Value) -> (Vec<i16>, Vec<i16>) {
         channels(&self.api, call).await
@@ -711,6 +721,27 @@ async fn calls_work_over_tcp_too(backend: Backend) {
     let (left, right) = rig.channels(&call).await;
     assert!(dominates(last(&left, 0.9), 440.0, 1000.0));
     assert!(dominates(last(&right, 0.9), 1000.0, 440.0));
+}
+
+async fn an_api_hangup_sends_bye_to_both_parties(backend: Backend) {
+    let trunk = Trunkside::new(talker(100, "tone440a.raw"), talker(100, "tone1000a.raw"));
+    let mut rig = Rig::start(backend, trunk, 2, Options::default()).await;
+    let created = rig.api.call(call_request(json!({}))).await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    rig.api.until(&id, |c| c["status"] == "in-progress").await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let answer = rig
+        .api
+        .post(&format!("/api/v1/calls/{id}/hangup"), &json!({}))
+        .await;
+    assert_eq!(answer.status, reqwest::StatusCode::OK, "{:?}", answer.body);
+    // SIPp's script ends only when each phone has received our BYE and answered it.
+    let call = rig.call_ended(&id).await;
+    assert_eq!(call["status"], "completed", "{call}");
+    assert_eq!(call["end_cause"], "api_hangup");
+    for position in ["first", "second"] {
+        assert!(!leg(&call, position)["ended_at"].is_null());
+    }
 }
 
 async fn a_crash_mid_call_keeps_the_recording_up_to_the_crash(backend: Backend) {
