@@ -455,6 +455,68 @@ mod tests {
     }
 
     #[test]
+    fn production_runs_on_a_sip_trunk_configured_from_the_environment() {
+        let secret = "s".repeat(40);
+        let config = Config::from_source(&source(&[
+            ("POL_ENV", "production"),
+            ("POL_SECRET", &secret),
+            ("POL_PAYMENT", "zarinpal"),
+            ("POL_ZARINPAL_BASE_URL", "https://gateway.example.com/"),
+            (
+                "POL_ZARINPAL_MERCHANT_ID",
+                "00000000-0000-0000-0000-000000000000",
+            ),
+            ("SMTP_URL", "smtp://mail.example.com"),
+            ("POL_TELEPHONY", "sip"),
+            ("POL_SIP_TRUNK", "sip:trunk.example.ir:5080;transport=tcp"),
+            ("POL_SIP_USERNAME", "2191000000"),
+            ("POL_SIP_PASSWORD", "hunter2"),
+            ("POL_SIP_PUBLIC_IP", "203.0.113.7"),
+            ("POL_RTP_PORTS", "30000-30999"),
+            ("POL_SIP_CODECS", "PCMU"),
+            ("POL_SIP_DIAL_PREFIX", "98"),
+            ("POL_RTP_TIMEOUT", "45"),
+        ]))
+        .unwrap();
+        let TelephonyConfig::Sip(sip) = &config.telephony else {
+            panic!("not SIP: {:?}", config.telephony);
+        };
+        assert_eq!(sip.trunk.port, 5080);
+        assert_eq!(sip.username.as_deref(), Some("2191000000"));
+        assert_eq!(sip.rtp_ports, (30000, 30999));
+        assert_eq!(sip.codecs, [telephony::g711::Law::Mu]);
+        assert_eq!(sip.dialled("+989121234567"), "989121234567");
+        assert_eq!(sip.media_timeout, std::time::Duration::from_secs(45));
+        assert!(
+            !format!("{config:?}").contains("hunter2"),
+            "the password never shows"
+        );
+    }
+
+    #[test]
+    fn sip_settings_that_make_no_sense_name_their_variable() {
+        for (key, value) in [
+            ("POL_SIP_TRUNK", "trunk.example.ir"),
+            ("POL_SIP_BIND", "everywhere"),
+            ("POL_SIP_PUBLIC_IP", "my-ip"),
+            ("POL_RTP_PORTS", "9-8"),
+            ("POL_SIP_DIAL_PREFIX", "zero"),
+            ("POL_RTP_TIMEOUT", "0"),
+            ("POL_SIP_MAX_CALLS", "0"),
+        ] {
+            let mut pairs = vec![
+                ("POL_TELEPHONY", "sip"),
+                ("POL_SIP_TRUNK", "sip:127.0.0.1"),
+                ("POL_SIP_PUBLIC_IP", "127.0.0.1"),
+            ];
+            pairs.retain(|(k, _)| *k != key);
+            pairs.push((key, value));
+            let err = Config::from_source(&source(&pairs)).unwrap_err();
+            assert!(err.to_string().contains(key), "{key}: {err}");
+        }
+    }
+
+    #[test]
     fn a_staging_install_may_run_production_mode_on_the_sandbox() {
         let secret = "s".repeat(40);
         let config = Config::from_source(&source(&[
