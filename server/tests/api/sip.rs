@@ -5,6 +5,7 @@ use crate::helpers::{spawn_app_with, start_pol, Backend, TestApp};
 use app::backend::config::TelephonyConfig;
 use serde_json::{json, Value};
 use std::f32::consts::TAU;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -463,6 +464,8 @@ struct Options {
 struct Rig {
     sipp: Option<Sipp>,
     port: u16,
+    /// The backend's SIP port.
+    sip_port: u16,
     app: TestApp,
     api: crate::helpers::Api,
     tenant: i64,
@@ -473,7 +476,9 @@ impl Rig {
     async fn start(backend: Backend, trunk: Trunkside, legs: u32, options: Options) -> Rig {
         let dir = tempfile::tempdir().unwrap();
         let sipp = Sipp::start(dir.path(), &trunk, legs, options.echo, options.tcp).await;
+        let sip_port = free_port(options.tcp);
         let app = app_for(backend, &sipp, options.tcp, |sip| {
+            sip.bind = SocketAddr::from(([127, 0, 0, 1], sip_port));
             if let Some(timeout) = options.media_timeout {
                 sip.media_timeout = timeout;
             }
@@ -482,6 +487,7 @@ impl Rig {
         let (tenant, api) = app.operator("Narenji", 10).await;
         Rig {
             port: sipp.port,
+            sip_port,
             sipp: Some(sipp),
             app,
             api,
@@ -508,6 +514,44 @@ impl Rig {
             sipp.finished().await;
         }
         call
+    }
+
+    /// Throws garbage and stray requests at the backend's SIP port: it answers what deserves an
+    /// answer (OPTIONS 200, a BYE for no call 481, an INVITE 403) and keeps working.
+    async fn survives_junk(&self) {
+        let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let target = ("127.0.0.1", self.sip_port);
+        let mut junk: Vec<Vec<u8>> = vec![
+            Vec::new(),
+            b"\r\n\r\n".to_vec(),
+            b"INVITE sip:x SIP/2.0\r\n\r\n".to_vec(),
+            vec![0xFF; 1400],
+            b"SIP/2.0 200 OK\r\nVia: x\r\nFrom: a\r\nTo: b\r\nCall-ID: nobody\r\nCSeq: 1 INVITE\r\n\r\n".to_vec(),
+        ];
+        junk.extend((0..50).map(|i| (0..i * 7).map(|j| (j * 31 + i) as u8).collect()));
+        for datagram in &junk {
+            socket.send_to(datagram, target).await.unwrap();
+        }
+        for (method, code) in [("OPTIONS", "200"), ("BYE", "481"), ("INVITE", "403")] {
+            let request = format!(
+                "{method} sip:pol@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch=z9hG4bK-junk-{method}\r\n\
+                 From: <sip:stranger@example.com>;tag=s\r\nTo: <sip:pol@127.0.0.1>\r\nCall-ID: junk-{method}\r\n\
+                 CSeq: 1 {method}\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n",
+                local = socket.local_addr().unwrap()
+            );
+            socket.send_to(request.as_bytes(), target).await.unwrap();
+            let mut buf = [0u8; 2048];
+            let (len, _) = tokio::time::timeout(Duration::from_secs(5), socket.recv_from(&mut buf))
+                .await
+                .expect("the backend answers")
+                .unwrap();
+            let answer = String::from_utf8_lossy(&buf[..len]);
+            assert!(
+                answer.starts_with(&format!("SIP/2.0 {code} ")),
+                "{method}: {answer}"
+            );
+            assert!(answer.contains(&format!("Call-ID: junk-{method}")));
+        }
     }
 
     /// The recording's left and right channels.
@@ -579,6 +623,7 @@ async fn both_parties_answer_and_each_channel_carries_its_own_party(backend: Bac
 async fn a_busy_first_party_ends_the_call_before_the_second_is_dialled(backend: Backend) {
     let trunk = Trunkside::new(Phone::Busy, Phone::Busy);
     let mut rig = Rig::start(backend, trunk, 1, Options::default()).await;
+    rig.survives_junk().await;
     let call = rig.call(json!({}), ended).await;
     assert_eq!(call["status"], "busy", "{call}");
     let first = leg(&call, "first");

@@ -446,4 +446,59 @@ l: 0\r\n\r\n";
             ["<sip:a,b@c>", "\"x, y\" <sip:d>"]
         );
     }
+
+    #[test]
+    fn thousands_of_mangled_messages_never_panic() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+        let mut invite = Message::request("INVITE", "sip:09121110001@trunk");
+        invite
+            .push("Via", "SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK-x;rport")
+            .push("From", "\"Pol\" <sip:pol@trunk>;tag=1")
+            .push("To", "<sip:09121110001@trunk>")
+            .push("Call-ID", "c1")
+            .push("CSeq", "1 INVITE")
+            .push("Content-Type", "application/sdp");
+        invite.body = b"v=0\r\nc=IN IP4 10.0.0.1\r\nm=audio 6000 RTP/AVP 8 0\r\n".to_vec();
+        let seeds = [invite.to_bytes(), RINGING.to_vec()];
+        for round in 0..3000 {
+            let mut bytes = seeds[round % 2].clone();
+            for _ in 0..rng.gen_range(1..8) {
+                let at = rng.gen_range(0..bytes.len());
+                match rng.gen_range(0..4) {
+                    0 => bytes[at] = rng.gen(),
+                    1 => {
+                        bytes.remove(at);
+                    }
+                    2 => bytes.insert(
+                        at,
+                        *b":;,<>\"\r\n 0".get(rng.gen_range(0..11)).unwrap_or(&b' '),
+                    ),
+                    _ => bytes.truncate(at),
+                }
+                if bytes.is_empty() {
+                    break;
+                }
+            }
+            for datagram in [true, false] {
+                if let Ok((message, _)) = Message::parse(&bytes, datagram) {
+                    // Whatever parses can be read and written back without panicking.
+                    let _ = (
+                        message.cseq(),
+                        message.branch(),
+                        message.method(),
+                        message.to_bytes(),
+                    );
+                    for (_, value) in &message.headers {
+                        let _ = (
+                            param(value, "tag"),
+                            uri_of(value),
+                            super::super::digest::Challenge::parse(value),
+                        );
+                    }
+                    let _ = super::super::sdp::parse(&message.body, &[crate::g711::Law::A]);
+                }
+            }
+        }
+    }
 }

@@ -241,4 +241,20 @@ mod tests {
         let later = out.next_generated(8, at + Duration::from_millis(520));
         assert_eq!(later.timestamp, next.timestamp.wrapping_add(4000));
     }
+
+    #[test]
+    fn random_bytes_are_never_mistaken_for_more_than_they_hold() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+        for _ in 0..20_000 {
+            let len = rng.gen_range(0..64);
+            let mut packet: Vec<u8> = (0..len).map(|_| rng.gen()).collect();
+            if let Some(first) = packet.first_mut() {
+                *first = (*first & 0x3F) | 0x80; // version 2, any flags
+            }
+            if let Some((_, payload)) = parse(&packet) {
+                assert!(payload.len() + HEADER <= packet.len());
+            }
+        }
+    }
 }
