@@ -196,6 +196,15 @@ fn sip_config(src: &Source) -> anyhow::Result<telephony::sip::SipConfig> {
         config.dial_prefix = prefix;
     }
     config.caller_id = src.get("POL_SIP_CALLER_ID");
+    config.register = src.flag("POL_SIP_REGISTER")?;
+    if let Some(seconds) = src.get("POL_SIP_REGISTER_EXPIRES") {
+        let seconds = seconds
+            .parse::<u64>()
+            .ok()
+            .filter(|s| (60..=86_400).contains(s))
+            .context("POL_SIP_REGISTER_EXPIRES must be a number of seconds from 60 to 86400")?;
+        config.register_expires = std::time::Duration::from_secs(seconds);
+    }
     if let Some(seconds) = src.get("POL_RTP_TIMEOUT") {
         let seconds = seconds
             .parse::<f64>()
@@ -476,6 +485,8 @@ mod tests {
             ("POL_SIP_CODECS", "PCMU"),
             ("POL_SIP_DIAL_PREFIX", "98"),
             ("POL_RTP_TIMEOUT", "45"),
+            ("POL_SIP_REGISTER", "true"),
+            ("POL_SIP_REGISTER_EXPIRES", "300"),
         ]))
         .unwrap();
         let TelephonyConfig::Sip(sip) = &config.telephony else {
@@ -487,6 +498,8 @@ mod tests {
         assert_eq!(sip.codecs, [telephony::g711::Law::Mu]);
         assert_eq!(sip.dialled("+989121234567"), "989121234567");
         assert_eq!(sip.media_timeout, std::time::Duration::from_secs(45));
+        assert!(sip.register);
+        assert_eq!(sip.register_expires, std::time::Duration::from_secs(300));
         assert!(
             !format!("{config:?}").contains("hunter2"),
             "the password never shows"
@@ -503,6 +516,7 @@ mod tests {
             ("POL_SIP_DIAL_PREFIX", "zero"),
             ("POL_RTP_TIMEOUT", "0"),
             ("POL_SIP_MAX_CALLS", "0"),
+            ("POL_SIP_REGISTER_EXPIRES", "5"),
         ] {
             let mut pairs = vec![
                 ("POL_TELEPHONY", "sip"),

@@ -44,6 +44,7 @@ on_both!(
     the_welcome_message_and_ringback_reach_the_first_party,
     calls_work_over_tcp_too,
     an_api_hangup_sends_bye_to_both_parties,
+    the_account_registers_with_the_trunk_before_calling,
     a_crash_mid_call_keeps_the_recording_up_to_the_crash,
 );
 
@@ -66,6 +67,8 @@ enum Phone {
 /// A SIPp trunk scenario: each INVITE is one phone, told apart by the dialled number.
 struct Trunkside {
     challenge: bool,
+    /// Expect (and verify) a REGISTER before the calls.
+    register: bool,
     /// The caller ID both INVITEs must carry in From and P-Asserted-Identity.
     caller: Option<&'static str>,
     pcmu: bool,
@@ -96,6 +99,9 @@ impl Trunkside {
             ),
             None => capture,
         };
+        if self.register {
+            x += "<recv request=\"REGISTER\" optional=\"true\" next=\"12\"/>\n";
+        }
         x += &format!("<recv request=\"INVITE\">{capture}</recv>\n");
         if self.challenge {
             // The second phone's trunk asks with 401, which SIPp verifies cryptographically; the
@@ -143,6 +149,20 @@ impl Trunkside {
         x += &self.phone(self.second);
         x += "<nop hide=\"true\" next=\"19\"/>\n<label id=\"10\"/>\n";
         x += &self.phone(self.first);
+        if self.register {
+            // A REGISTER: challenged with 401, the answer verified, then 200; a bad answer
+            // fails the SIPp call (a wait that times out), so SIPp exits 1.
+            x += "<nop hide=\"true\" next=\"19\"/>\n<label id=\"12\"/>\n";
+            x += &response(
+                "401 Unauthorized",
+                "WWW-Authenticate: Digest realm=\"pol.test\", nonce=\"r[call_number]x[pid]\", qop=\"auth\"\n",
+            );
+            x += "<recv request=\"REGISTER\"><action><verifyauth assign_to=\"regok\" username=\"pol\" password=\"s3cret\"/></action></recv>\n";
+            x += "<nop hide=\"true\" test=\"regok\" next=\"13\"/>\n";
+            x += &response("403 Forbidden", "");
+            x += "<recv request=\"NEVER\" timeout=\"200\"/>\n<label id=\"13\"/>\n";
+            x += &response("200 OK", "Expires: 3600\n");
+        }
         x += "<label id=\"19\"/>\n</scenario>\n";
         x
     }
@@ -444,6 +464,7 @@ impl Trunkside {
     fn new(first: Phone, second: Phone) -> Self {
         Self {
             challenge: false,
+            register: false,
             caller: None,
             pcmu: false,
             first,
@@ -456,6 +477,8 @@ impl Trunkside {
 struct Options {
     /// Phones send back what they receive.
     echo: bool,
+    /// The backend registers with the trunk.
+    register: bool,
     tcp: bool,
     media_timeout: Option<Duration>,
 }
@@ -479,6 +502,7 @@ impl Rig {
         let sip_port = free_port(options.tcp);
         let app = app_for(backend, &sipp, options.tcp, |sip| {
             sip.bind = SocketAddr::from(([127, 0, 0, 1], sip_port));
+            sip.register = options.register;
             if let Some(timeout) = options.media_timeout {
                 sip.media_timeout = timeout;
             }
@@ -787,6 +811,19 @@ async fn an_api_hangup_sends_bye_to_both_parties(backend: Backend) {
     for position in ["first", "second"] {
         assert!(!leg(&call, position)["ended_at"].is_null());
     }
+}
+
+async fn the_account_registers_with_the_trunk_before_calling(backend: Backend) {
+    let mut trunk = Trunkside::new(Phone::Busy, Phone::Busy);
+    trunk.register = true;
+    let options = Options {
+        register: true,
+        ..Options::default()
+    };
+    // One REGISTER (challenged, verified by SIPp) and one INVITE.
+    let mut rig = Rig::start(backend, trunk, 2, options).await;
+    let call = rig.call(json!({}), ended).await;
+    assert_eq!(call["status"], "busy", "{call}");
 }
 
 async fn a_crash_mid_call_keeps_the_recording_up_to_the_crash(backend: Backend) {

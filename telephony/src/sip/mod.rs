@@ -11,6 +11,7 @@ pub mod digest;
 pub mod media;
 pub mod message;
 pub mod recorder;
+mod register;
 pub mod rtp;
 pub mod sdp;
 pub mod transport;
@@ -141,6 +142,10 @@ pub struct SipConfig {
     pub media_timeout: Duration,
     /// Recordings encoded at once (each on its own thread).
     pub encoders: usize,
+    /// Register the account with the trunk (for providers that want it).
+    pub register: bool,
+    /// The registration lifetime asked for.
+    pub register_expires: Duration,
 }
 
 impl SipConfig {
@@ -159,6 +164,8 @@ impl SipConfig {
             caller_id: None,
             media_timeout: Duration::from_secs(30),
             encoders: 1,
+            register: false,
+            register_expires: Duration::from_secs(600),
         }
     }
 
@@ -239,6 +246,7 @@ struct Shared {
     legs: Mutex<HashMap<LegId, LegHandle>>,
     recordings: Mutex<HashMap<RecordingId, recorder::Recording>>,
     next_id: AtomicU64,
+    registered: std::sync::atomic::AtomicBool,
 }
 
 /// The SIP backend.
@@ -271,6 +279,7 @@ impl SipTelephony {
             legs: Mutex::new(HashMap::new()),
             recordings: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(1),
+            registered: std::sync::atomic::AtomicBool::new(false),
         });
         let dispatcher = shared.clone();
         tokio::spawn(async move {
@@ -278,8 +287,22 @@ impl SipTelephony {
                 dispatcher.dispatch(message, origin).await;
             }
         });
+        if shared.config.register {
+            let call_id = format!("{}@{}", random_token(20), shared.advertised.ip());
+            let (input, inbox) = mpsc::unbounded_channel();
+            if let Ok(mut dialogs) = shared.dialogs.lock() {
+                dialogs.insert(call_id.clone(), input);
+            }
+            tokio::spawn(register::run(shared.clone(), inbox, call_id));
+        }
         tracing::info!(sip = %shared.advertised, trunk = %trunk, "SIP backend ready");
         Ok(SipTelephony { shared })
+    }
+
+    /// Whether the last registration with the trunk succeeded (always false without
+    /// registration).
+    pub fn registered(&self) -> bool {
+        self.shared.registered.load(Ordering::Relaxed)
     }
 
     /// The SIP address it listens on.
