@@ -376,7 +376,11 @@ texts! {
     field_ring_timeout: "مهلت زنگ خوردن (ثانیه)", "Ring timeout (seconds)";
     hint_ring_timeout: "۵ تا ۱۲۰ ثانیه", "5 to 120 seconds";
     field_caller_id: "شماره‌ی نمایشی", "Caller ID";
-    hint_caller_id: "شماره‌ای که مسافر و راننده می‌بینند (خط شما روی ترانک)؛ خالی: شماره‌ی پیش‌فرض سرویس", "The number passenger and driver see (your line on the trunk); empty: the service's default";
+    hint_caller_id: "شماره‌ای که مسافر و راننده می‌بینند. پشتیبانی پل آن را از شماره‌های ترانک به شما می‌دهد.", "The number passenger and driver see. Pol's support assigns it from the trunk's numbers.";
+    caller_id_default: "شماره‌ی پیش‌فرض سرویس", "The service's default number";
+    admin_caller_id: "شماره‌ی نمایشی شرکت", "A company's caller ID";
+    admin_caller_id_hint: "یکی از شماره‌های ترانک؛ خالی: شماره‌ی پیش‌فرض", "One of the trunk's numbers; empty: the default";
+    admin_caller_id_saved: "شماره‌ی نمایشی ذخیره شد.", "Caller ID saved.";
     field_record: "مکالمه‌ها ضبط شوند", "Record calls";
     field_welcome_second: "پیام خوشامد برای نفر دوم هم پخش شود", "Play it to the second party too";
     field_welcome: "پیام خوشامد برای نفر اول پخش شود", "Play the welcome message to the first party";

@@ -398,9 +398,8 @@ pub async fn get_call_settings() -> Result<CallSettingsView, AppError> {
     )
 }
 
-/// Saves the call settings. Checkboxes arrive only when ticked. (One argument per form field is
-/// how server functions read a form.)
-#[allow(clippy::too_many_arguments)]
+/// Saves the call settings. Checkboxes arrive only when ticked. The caller ID is the platform's
+/// to set (`admin_set_caller_id`).
 #[server(endpoint = "save_call_settings")]
 pub async fn save_call_settings(
     csrf: String,
@@ -410,7 +409,6 @@ pub async fn save_call_settings(
     record: Option<String>,
     welcome: Option<String>,
     welcome_second: Option<String>,
-    caller_id: Option<String>,
 ) -> Result<(), AppError> {
     use crate::error::{FormErrors, Problem};
     edge::finish(
@@ -429,14 +427,6 @@ pub async fn save_call_settings(
             if ring.is_some_and(|r| !crate::backend::calls::RING_TIMEOUT_RANGE.contains(&r)) {
                 errors.add("ring_timeout", Problem::OutOfRange);
             }
-            let caller_id =
-                match crate::domain::phone::caller_id(caller_id.as_deref().unwrap_or("")) {
-                    Ok(caller_id) => caller_id,
-                    Err(_) => {
-                        errors.add("caller_id", Problem::InvalidCallerId);
-                        None
-                    }
-                };
             let (Some(max), Some(ring)) = (max, ring) else {
                 return Err(AppError::Invalid(errors));
             };
@@ -450,7 +440,7 @@ pub async fn save_call_settings(
                 welcome_enabled: welcome.is_some(),
                 welcome_to_second: welcome_second.is_some(),
                 max_concurrent_calls: current.max_concurrent_calls,
-                caller_id,
+                caller_id: current.caller_id,
             };
             crate::backend::calls::save_settings(&state, tenant.tenant_id, &settings).await?;
             leptos_axum::redirect("/settings/calls?saved=1");

@@ -1087,6 +1087,8 @@ pub struct AdminTenantView {
     pub held_seconds: i64,
     /// Signed up at (Unix ms).
     pub created_at: i64,
+    /// The number its calls show (digits), if the platform gave it one.
+    pub caller_id: Option<String>,
 }
 
 /// Every tenant with its balance (platform admins only).
@@ -1108,6 +1110,7 @@ pub async fn admin_tenants() -> Result<Vec<AdminTenantView>, AppError> {
                     available_seconds: r.seconds_total - r.seconds_held,
                     held_seconds: r.seconds_held,
                     created_at: r.created_at,
+                    caller_id: r.caller_id,
                 })
                 .collect())
         }
@@ -1173,6 +1176,55 @@ pub async fn admin_adjust(
                 Err(other) => return Err(other.into()),
             }
             leptos_axum::redirect("/admin?adjusted=1");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Gives a tenant the number its calls show to both parties (one of the trunk's numbers), or
+/// takes it back (empty). Platform admins only: an operator must not show any number it likes.
+#[server(endpoint = "admin_set_caller_id")]
+pub async fn admin_set_caller_id(
+    csrf: String,
+    tenant_id: String,
+    caller_id: String,
+) -> Result<(), AppError> {
+    use crate::error::{FormErrors, Problem};
+    edge::finish(
+        async {
+            let (ctx, state) = edge::checked(&csrf)?;
+            let admin = edge::admin(&ctx)?;
+            let tenant_id = edge::parse_id(&tenant_id)?;
+            let mut errors = FormErrors::default();
+            errors.keep("caller_id", caller_id.trim());
+            let Ok(number) = crate::domain::phone::caller_id(&caller_id) else {
+                errors.add("caller_id", Problem::InvalidCallerId);
+                return Err(AppError::Invalid(errors));
+            };
+            let now = crate::backend::now_ms();
+            let mut tx = state.db.begin().await?;
+            if !crate::backend::repo::tenants::set_caller_id(
+                &mut tx.conn(),
+                tenant_id,
+                number.as_deref(),
+                now,
+            )
+            .await?
+            {
+                return Err(AppError::NotFound);
+            }
+            crate::backend::repo::audit::record(
+                &mut tx.conn(),
+                Some(tenant_id),
+                Some(admin.user.user_id),
+                "caller_id_set",
+                number.as_deref().unwrap_or(""),
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            leptos_axum::redirect("/admin?caller_id=1");
             Ok(())
         }
         .await,

@@ -6,7 +6,9 @@ use leptos_router::components::A;
 
 use super::not_found::NotFoundBody;
 use super::query_flag;
-use crate::api::{admin_tenants, admin_tiers, AdminAddTier, AdminAdjust, SessionView, UserView};
+use crate::api::{
+    admin_tenants, admin_tiers, AdminAddTier, AdminAdjust, AdminSetCallerId, SessionView, UserView,
+};
 use crate::components::{action_error, form_errors, Csrf, Field, FormAlert, Notice, Panel, Submit};
 use crate::domain::Rial;
 
@@ -18,6 +20,10 @@ pub fn AdminTenants() -> impl IntoView {
     let errors = form_errors(adjust);
     let error = action_error(adjust);
     let adjusted = query_flag("adjusted");
+    let caller = ServerAction::<AdminSetCallerId>::new();
+    let caller_errors = form_errors(caller);
+    let caller_error = action_error(caller);
+    let caller_saved = query_flag("caller_id");
     view! {
         <Panel render=move |s: SessionView, user: UserView| {
             let lang = s.lang;
@@ -30,6 +36,7 @@ pub fn AdminTenants() -> impl IntoView {
                 <h1>{t.admin_title}</h1>
                 <p><A href="/admin/tariffs">{t.admin_tariffs}</A></p>
                 {adjusted.then(|| view! { <Notice text=t.admin_adjusted /> })}
+                {caller_saved.then(|| view! { <Notice text=t.admin_caller_id_saved /> })}
                 <Suspense fallback=move || view! { <p>{t.loading}</p> }>
                     {move || {
                         let csrf = csrf.clone();
@@ -38,7 +45,10 @@ pub fn AdminTenants() -> impl IntoView {
                                 Ok(list) => list,
                                 Err(err) => return view! { <p class="alert error">{err.message(lang)}</p> }.into_any(),
                             };
-                            let options = list.iter().map(|x| view! { <option value=x.id.to_string()>{format!("{} (#{})", x.name, x.id)}</option> }).collect_view();
+                            let choices: Vec<(String, String)> = list.iter().map(|x| (x.id.to_string(), format!("{} (#{})", x.name, x.id))).collect();
+                            let options = || choices.iter().map(|(id, label)| view! { <option value=id.clone()>{label.clone()}</option> }).collect_view();
+                            let (adjust_options, caller_options) = (options(), options());
+                            let (adjust_csrf, caller_csrf) = (csrf.clone(), csrf.clone());
                             let rows = list.into_iter().map(|x| view! {
                                 <tr>
                                     <td>{lang.int(x.id)}</td>
@@ -46,25 +56,39 @@ pub fn AdminTenants() -> impl IntoView {
                                     <td data-testid=format!("tenant-{}-minutes", x.id)>{format!("{} {}", lang.int(x.available_seconds / 60), t.minutes)}</td>
                                     <td>{format!("{} {}", lang.int(x.held_seconds / 60), t.minutes)}</td>
                                     <td>{lang.datetime(x.created_at)}</td>
+                                    <td dir="ltr" data-testid=format!("tenant-{}-caller-id", x.id)>{x.caller_id.clone().map(|n| lang.num(&n)).unwrap_or_default()}</td>
                                 </tr>
                             }).collect_view();
                             view! {
                                 <table class="table" data-testid="admin-tenants">
-                                    <thead><tr><th>"#"</th><th>{t.company}</th><th>{t.balance}</th><th>{t.admin_held}</th><th>{t.payment_date}</th></tr></thead>
+                                    <thead><tr><th>"#"</th><th>{t.company}</th><th>{t.balance}</th><th>{t.admin_held}</th><th>{t.payment_date}</th><th>{t.field_caller_id}</th></tr></thead>
                                     <tbody>{rows}</tbody>
                                 </table>
                                 <section class="card">
                                     <h2>{t.admin_adjust}</h2>
                                     <FormAlert error lang />
                                     <ActionForm action=adjust>
-                                        <Csrf token=csrf.clone() />
+                                        <Csrf token=adjust_csrf />
                                         <div class="field">
                                             <label for="tenant_id">{t.company}</label>
-                                            <select id="tenant_id" name="tenant_id">{options}</select>
+                                            <select id="tenant_id" name="tenant_id">{adjust_options}</select>
                                         </div>
                                         <Field label=t.admin_minutes name="minutes" errors lang ltr=true />
                                         <Field label=t.admin_reason name="reason" errors lang />
                                         <Submit label=t.admin_apply pending=adjust.pending().into() />
+                                    </ActionForm>
+                                </section>
+                                <section class="card">
+                                    <h2>{t.admin_caller_id}</h2>
+                                    <FormAlert error=caller_error lang />
+                                    <ActionForm action=caller>
+                                        <Csrf token=caller_csrf />
+                                        <div class="field">
+                                            <label for="caller_tenant_id">{t.company}</label>
+                                            <select id="caller_tenant_id" name="tenant_id">{caller_options}</select>
+                                        </div>
+                                        <Field label=t.field_caller_id name="caller_id" errors=caller_errors lang ltr=true hint=t.admin_caller_id_hint />
+                                        <Submit label=t.save pending=caller.pending().into() />
                                     </ActionForm>
                                 </section>
                             }.into_any()

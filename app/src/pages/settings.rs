@@ -375,7 +375,11 @@ pub fn CallSettings() -> impl IntoView {
                                     </fieldset>
                                     <Field label=t.field_max_duration name="max_duration" errors lang ltr=true value=c.max_duration.to_string() hint=t.hint_max_duration />
                                     <Field label=t.field_ring_timeout name="ring_timeout" errors lang ltr=true value=c.ring_timeout.to_string() hint=t.hint_ring_timeout />
-                                    <Field label=t.field_caller_id name="caller_id" errors lang ltr=true value=c.caller_id.clone().unwrap_or_default() hint=t.hint_caller_id />
+                                    <div class="field" data-testid="caller-id">
+                                        <span class="label">{t.field_caller_id}</span>
+                                        <p dir="ltr" class="value">{c.caller_id.clone().map(|n| lang.num(&n)).unwrap_or_else(|| t.caller_id_default.to_owned())}</p>
+                                        <p class="hint">{t.hint_caller_id}</p>
+                                    </div>
                                     <label class="choice"><input type="checkbox" name="record" value="on" checked=c.record />{t.field_record}</label>
                                     <label class="choice"><input type="checkbox" name="welcome" value="on" checked=c.welcome />{t.field_welcome}</label>
                                     <label class="choice"><input type="checkbox" name="welcome_second" value="on" checked=c.welcome_to_second />{t.field_welcome_second}</label>

@@ -10,6 +10,7 @@ on_both_databases!(
     a_platform_admin_credits_and_debits_with_a_reason,
     a_new_tier_prices_new_top_ups_and_old_lots_keep_their_rate,
     falling_below_the_threshold_mails_the_owners_once_per_crossing,
+    a_platform_admin_gives_a_company_its_caller_id,
 );
 
 const ADMIN_PASSWORD: &str = "platform-admin-pass-1";
@@ -66,7 +67,96 @@ async fn the_admin_pages_do_not_exist_for_operators(app: TestApp) {
         )
         .await;
     assert_eq!(answer.status, StatusCode::NOT_FOUND);
+    let answer = owner
+        .call(
+            "admin_set_caller_id",
+            &[
+                ("csrf", &csrf),
+                ("tenant_id", &tenant),
+                ("caller_id", "110"),
+            ],
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::NOT_FOUND);
     assert_eq!(app.sql_i64("select count(*) from ledger_entry").await, 0);
+    assert_eq!(
+        app.sql_i64("select count(*) from tenant where caller_id is not null")
+            .await,
+        0
+    );
+}
+
+/// `admin_set_caller_id` with one value.
+async fn set_caller_id(
+    admin: &Browser,
+    csrf: &str,
+    tenant: i64,
+    number: &str,
+) -> crate::helpers::Answer {
+    let tenant = tenant.to_string();
+    admin
+        .call(
+            "admin_set_caller_id",
+            &[
+                ("csrf", csrf),
+                ("tenant_id", &tenant),
+                ("caller_id", number),
+            ],
+        )
+        .await
+}
+
+async fn a_platform_admin_gives_a_company_its_caller_id(app: TestApp) {
+    let owner = app.new_browser();
+    app.sign_up(&owner, "Caller Taxi", "caller-owner@example.com")
+        .await;
+    let tenant = app.tenant_id("Caller Taxi").await;
+    let admin = admin_browser(&app).await;
+    let csrf = admin.csrf().await;
+    let stored = format!(
+        "select count(*) from tenant where tenant_id = {tenant} and caller_id = '02191000000'"
+    );
+
+    let bad = set_caller_id(&admin, &csrf, tenant, "021-abc").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.json()["Invalid"]["fields"][0]["field"], "caller_id");
+    let good = set_caller_id(&admin, &csrf, tenant, "۰۲۱ ۹۱۰۰ ۰۰۰۰").await;
+    assert!(good.status.is_success() || good.status.is_redirection());
+    assert_eq!(app.sql_i64(&stored).await, 1);
+    assert_eq!(
+        app.sql_i64("select count(*) from audit_log where action = 'caller_id_set'")
+            .await,
+        1
+    );
+    let (token, _) = app::backend::api_tokens::create(&app.state, tenant, "t", None)
+        .await
+        .unwrap();
+    let api = crate::helpers::Api::new(&app.address, &token);
+    let account = api.get("/api/v1/account").await.body;
+    assert_eq!(account["settings"]["caller_id"], "02191000000");
+    let page = admin.get("/admin").await;
+    assert!(page.body.contains("۰۲۱۹۱۰۰۰۰۰۰"), "the admin page lists it");
+
+    // Saving the call settings does not touch it; an empty value gives the default back.
+    let owner_csrf = owner.csrf().await;
+    let saved = owner
+        .call(
+            "save_call_settings",
+            &[
+                ("csrf", &owner_csrf),
+                ("first_party", "passenger"),
+                ("max_duration", "600"),
+                ("ring_timeout", "30"),
+            ],
+        )
+        .await;
+    assert!(saved.status.is_success() || saved.status.is_redirection());
+    assert_eq!(app.sql_i64(&stored).await, 1);
+    let cleared = set_caller_id(&admin, &csrf, tenant, "").await;
+    assert!(cleared.status.is_success() || cleared.status.is_redirection());
+    assert_eq!(app.sql_i64(&stored).await, 0);
+    let nobody = set_caller_id(&admin, &csrf, 999_999, "110").await;
+    assert_eq!(nobody.status, StatusCode::NOT_FOUND);
 }
 
 async fn a_platform_admin_credits_and_debits_with_a_reason(app: TestApp) {

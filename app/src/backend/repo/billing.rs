@@ -305,6 +305,8 @@ pub struct TenantBalanceRow {
     pub seconds_held: i64,
     /// Created at.
     pub created_at: i64,
+    /// The number its calls show, set by the platform.
+    pub caller_id: Option<String>,
 }
 
 /// Every tenant with its balance, newest first.
@@ -312,7 +314,7 @@ pub async fn tenants_with_balance(
     conn: &mut Conn<'_>,
     limit: i64,
 ) -> sqlx::Result<Vec<TenantBalanceRow>> {
-    let sql = "select t.tenant_id, t.name, coalesce(b.seconds_total, 0) as seconds_total, coalesce(b.seconds_held, 0) as seconds_held, t.created_at \
+    let sql = "select t.tenant_id, t.name, coalesce(b.seconds_total, 0) as seconds_total, coalesce(b.seconds_held, 0) as seconds_held, t.created_at, t.caller_id \
                from tenant t left join tenant_balance b on b.tenant_id = t.tenant_id order by t.tenant_id desc limit $1";
     on_conn!(conn, c => sqlx::query_as(sql).bind(limit).fetch_all(&mut **c).await)
 }

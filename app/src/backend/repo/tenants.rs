@@ -100,6 +100,18 @@ pub async fn set_call_settings(
         .execute(&mut **c).await.map(|_| ()))
 }
 
+/// Sets the number a tenant's calls show (platform admins); false if there is no such tenant.
+pub async fn set_caller_id(
+    conn: &mut Conn<'_>,
+    tenant_id: i64,
+    caller_id: Option<&str>,
+    now: i64,
+) -> sqlx::Result<bool> {
+    let sql = "update tenant set caller_id = $2, updated_at = $3 where tenant_id = $1";
+    on_conn!(conn, c => sqlx::query(sql).bind(tenant_id).bind(caller_id).bind(now)
+        .execute(&mut **c).await.map(|r| r.rows_affected() > 0))
+}
+
 /// Sets how many calls may be live at once (platform admins, and tests).
 pub async fn set_max_concurrent_calls(
     conn: &mut Conn<'_>,
