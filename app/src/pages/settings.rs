@@ -376,9 +376,12 @@ pub fn CallSettings() -> impl IntoView {
                                     <Field label=t.field_max_duration name="max_duration" errors lang ltr=true value=c.max_duration.to_string() hint=t.hint_max_duration />
                                     <Field label=t.field_ring_timeout name="ring_timeout" errors lang ltr=true value=c.ring_timeout.to_string() hint=t.hint_ring_timeout />
                                     <div class="field" data-testid="caller-id">
-                                        <span class="label">{t.field_caller_id}</span>
-                                        <p dir="ltr" class="value">{c.caller_id.clone().map(|n| lang.num(&n)).unwrap_or_else(|| t.caller_id_default.to_owned())}</p>
-                                        <p class="hint">{t.hint_caller_id}</p>
+                                        <strong>{t.field_caller_id}": "</strong>
+                                        {match c.caller_id.clone() {
+                                            Some(number) => view! { <bdi dir="ltr">{lang.num(&number)}</bdi> }.into_any(),
+                                            None => view! { <span>{t.caller_id_default}</span> }.into_any(),
+                                        }}
+                                        <small class="hint">{t.hint_caller_id}</small>
                                     </div>
                                     <label class="choice"><input type="checkbox" name="record" value="on" checked=c.record />{t.field_record}</label>
                                     <label class="choice"><input type="checkbox" name="welcome" value="on" checked=c.welcome />{t.field_welcome}</label>
