@@ -445,12 +445,11 @@ mod tests {
         assert!(err.to_string().contains("POL_PAYMENT"), "{err}");
     }
 
-    #[test]
-    fn production_refuses_the_sandbox_telephony() {
-        let secret = "s".repeat(40);
-        let err = Config::from_source(&source(&[
+    /// A production environment with real mail and payments (telephony left to the test).
+    fn production(secret: &str) -> Vec<(&'static str, &str)> {
+        vec![
             ("POL_ENV", "production"),
-            ("POL_SECRET", &secret),
+            ("POL_SECRET", secret),
             ("POL_PAYMENT", "zarinpal"),
             ("POL_ZARINPAL_BASE_URL", "https://gateway.example.com/"),
             (
@@ -458,24 +457,21 @@ mod tests {
                 "00000000-0000-0000-0000-000000000000",
             ),
             ("SMTP_URL", "smtp://mail.example.com"),
-        ]))
-        .unwrap_err();
+        ]
+    }
+
+    #[test]
+    fn production_refuses_the_sandbox_telephony() {
+        let secret = "s".repeat(40);
+        let err = Config::from_source(&source(&production(&secret))).unwrap_err();
         assert!(err.to_string().contains("POL_TELEPHONY"), "{err}");
     }
 
     #[test]
     fn production_runs_on_a_sip_trunk_configured_from_the_environment() {
         let secret = "s".repeat(40);
-        let config = Config::from_source(&source(&[
-            ("POL_ENV", "production"),
-            ("POL_SECRET", &secret),
-            ("POL_PAYMENT", "zarinpal"),
-            ("POL_ZARINPAL_BASE_URL", "https://gateway.example.com/"),
-            (
-                "POL_ZARINPAL_MERCHANT_ID",
-                "00000000-0000-0000-0000-000000000000",
-            ),
-            ("SMTP_URL", "smtp://mail.example.com"),
+        let mut env = production(&secret);
+        env.extend([
             ("POL_TELEPHONY", "sip"),
             ("POL_SIP_TRUNK", "sip:trunk.example.ir:5080;transport=tcp"),
             ("POL_SIP_USERNAME", "2191000000"),
@@ -487,8 +483,8 @@ mod tests {
             ("POL_RTP_TIMEOUT", "45"),
             ("POL_SIP_REGISTER", "true"),
             ("POL_SIP_REGISTER_EXPIRES", "300"),
-        ]))
-        .unwrap();
+        ]);
+        let config = Config::from_source(&source(&env)).unwrap();
         let TelephonyConfig::Sip(sip) = &config.telephony else {
             panic!("not SIP: {:?}", config.telephony);
         };
@@ -533,20 +529,12 @@ mod tests {
     #[test]
     fn a_staging_install_may_run_production_mode_on_the_sandbox() {
         let secret = "s".repeat(40);
-        let config = Config::from_source(&source(&[
-            ("POL_ENV", "production"),
-            ("POL_SECRET", &secret),
-            ("POL_PAYMENT", "zarinpal"),
-            ("POL_ZARINPAL_BASE_URL", "https://gateway.example.com/"),
-            (
-                "POL_ZARINPAL_MERCHANT_ID",
-                "00000000-0000-0000-0000-000000000000",
-            ),
-            ("SMTP_URL", "smtp://mail.example.com"),
+        let mut env = production(&secret);
+        env.extend([
             ("POL_PUBLIC_URL", "https://pol.example.com/"),
             ("POL_ALLOW_TEST_DOUBLES", "true"),
-        ]))
-        .unwrap();
+        ]);
+        let config = Config::from_source(&source(&env)).unwrap();
         assert!(config.https());
         assert_eq!(config.public_url, "https://pol.example.com");
     }
