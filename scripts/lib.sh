@@ -38,7 +38,7 @@ ensure_rust_tools() {
 # cargo-leptos builds from source for about half an hour: only the run command needs it.
 ensure_cargo_leptos() {
   if ! cargo leptos --version 2>/dev/null | grep -q "0.3.10"; then
-    log "installing cargo-leptos 0.3.10 (builds from source, about 40 minutes, once)"
+    log "installing cargo-leptos 0.3.10 (builds from source, 15 to 40 minutes, once)"
     cargo install cargo-leptos --version 0.3.10 --locked --features no_downloads
   fi
 }
