@@ -353,6 +353,15 @@ impl Shared {
         let _ = self.transport.reply(&response, &origin).await;
     }
 
+    /// A Via header value for a new request with `branch`.
+    fn via(&self, branch: &str) -> String {
+        format!(
+            "SIP/2.0/{} {};branch={branch};rport",
+            self.transport.protocol().via(),
+            self.advertised
+        )
+    }
+
     fn handle<T>(
         &self,
         leg: LegId,
@@ -604,6 +613,9 @@ struct Leg {
     caller: String,
     cseq: u32,
     invite: Message,
+    /// Our RTP address and SDP session id, for answering re-INVITEs with the same stream.
+    rtp: SocketAddr,
+    session: u64,
     offer: Vec<u8>,
     sdp_version: u64,
     remote_target: Option<String>,
@@ -657,6 +669,8 @@ impl Leg {
             to,
             caller,
             cseq: 0,
+            rtp,
+            session,
             offer,
             sdp_version: 1,
             remote_target: None,
@@ -668,14 +682,6 @@ impl Leg {
         };
         leg.invite = leg.build_invite(None);
         leg
-    }
-
-    fn via(&self, branch: &str) -> String {
-        format!(
-            "SIP/2.0/{} {};branch={branch};rport",
-            self.shared.transport.protocol().via(),
-            self.shared.advertised
-        )
     }
 
     fn contact(&self) -> String {
@@ -690,7 +696,7 @@ impl Leg {
         self.cseq += 1;
         let mut invite = Message::request("INVITE", self.request_uri.clone());
         invite
-            .push("Via", self.via(&new_branch()))
+            .push("Via", self.shared.via(&new_branch()))
             .push("Max-Forwards", "70")
             .push("From", self.from.clone())
             .push("To", self.to.clone())
@@ -715,21 +721,27 @@ impl Leg {
         invite
     }
 
-    /// A request inside the confirmed dialog.
+    /// A new request inside the confirmed dialog (next CSeq).
     fn in_dialog(&mut self, method: &str) -> Message {
         self.cseq += 1;
+        self.dialog_request(method, self.cseq)
+    }
+
+    /// A request to the dialog's remote target through its route set, with CSeq `cseq` (the
+    /// INVITE's for the ACK of a 2xx, a new one otherwise).
+    fn dialog_request(&self, method: &str, cseq: u32) -> Message {
         let target = self
             .remote_target
             .clone()
             .unwrap_or_else(|| self.request_uri.clone());
         let mut request = Message::request(method, target);
         request
-            .push("Via", self.via(&new_branch()))
+            .push("Via", self.shared.via(&new_branch()))
             .push("Max-Forwards", "70")
             .push("From", self.from.clone())
             .push("To", self.to.clone())
             .push("Call-ID", self.call_id.clone())
-            .push("CSeq", format!("{} {method}", self.cseq));
+            .push("CSeq", format!("{cseq} {method}"));
         for route in &self.route {
             request.push("Route", route.clone());
         }
@@ -737,28 +749,29 @@ impl Leg {
         request
     }
 
-    /// ACK for a failure response: same branch as the INVITE (RFC 3261 §17.1.1.3).
-    fn ack_failure(&self, response: &Message) -> Message {
-        let mut ack = Message::request("ACK", self.request_uri.clone());
-        ack.push("Via", self.invite.header("Via").unwrap_or_default())
-            .push("Max-Forwards", "70")
-            .push("From", self.from.clone())
-            .push("To", response.header("To").unwrap_or(&self.to).to_owned())
-            .push("Call-ID", self.call_id.clone())
-            .push("CSeq", format!("{} ACK", self.cseq));
-        ack
-    }
-
-    fn cancel(&self) -> Message {
-        let mut cancel = Message::request("CANCEL", self.request_uri.clone());
-        cancel
+    /// A request of the INVITE's own transaction (same Via branch and CSeq number): the ACK of
+    /// a failure response (RFC 3261 §17.1.1.3) or a CANCEL (§9.1).
+    fn on_invite_branch(&self, method: &str, to: &str) -> Message {
+        let mut request = Message::request(method, self.request_uri.clone());
+        request
             .push("Via", self.invite.header("Via").unwrap_or_default())
             .push("Max-Forwards", "70")
             .push("From", self.from.clone())
-            .push("To", self.to.clone())
+            .push("To", to.to_owned())
             .push("Call-ID", self.call_id.clone())
-            .push("CSeq", format!("{} CANCEL", self.cseq));
-        cancel
+            .push("CSeq", format!("{} {method}", self.cseq));
+        request
+    }
+
+    fn ack_failure(&self, response: &Message) -> Message {
+        self.on_invite_branch("ACK", response.header("To").unwrap_or(&self.to))
+    }
+
+    /// Sends CANCEL for the pending INVITE; it is retransmitted until answered.
+    async fn send_cancel(&self) -> Outstanding {
+        let cancel = self.on_invite_branch("CANCEL", &self.to);
+        self.send(&cancel).await;
+        Outstanding::new(cancel, false)
     }
 
     /// Sends a request to the trunk; false if it could not be sent at all.
@@ -788,14 +801,13 @@ impl Leg {
         }
         if sdp {
             self.sdp_version += 1;
-            let rtp_port = sdp::parse(&self.offer, &self.shared.config.codecs)
-                .ok()
-                .and_then(|r| r.addr)
-                .map(|a| a.port())
-                .unwrap_or(0);
-            let rtp = SocketAddr::new(self.shared.advertised.ip(), rtp_port);
             response.push("Content-Type", "application/sdp");
-            response.body = sdp::offer(rtp, &self.shared.config.codecs, 1, self.sdp_version);
+            response.body = sdp::offer(
+                self.rtp,
+                &self.shared.config.codecs,
+                self.session,
+                self.sdp_version,
+            );
         }
         let _ = self.shared.transport.reply(&response, origin).await;
         if let Some((number, method)) = request.cseq() {
@@ -883,9 +895,7 @@ impl Leg {
                         cancelling = Some(true);
                         if provisional && !cancel_sent {
                             cancel_sent = true;
-                            let cancel = self.cancel();
-                            self.send(&cancel).await;
-                            resend = Some(Outstanding::new(cancel, false));
+                            resend = Some(self.send_cancel().await);
                         }
                         if !provisional {
                             // Nothing heard yet: CANCEL must wait for a provisional response
@@ -921,9 +931,7 @@ impl Leg {
                                 }
                                 if cancelling.is_some() && !cancel_sent {
                                     cancel_sent = true;
-                                    let cancel = self.cancel();
-                                    self.send(&cancel).await;
-                                    resend = Some(Outstanding::new(cancel, false));
+                                    resend = Some(self.send_cancel().await);
                                 }
                             }
                             200..=299 => {
@@ -1013,9 +1021,7 @@ impl Leg {
                     cancelling = Some(false);
                     if provisional {
                         cancel_sent = true;
-                        let cancel = self.cancel();
-                        self.send(&cancel).await;
-                        resend = Some(Outstanding::new(cancel, false));
+                        resend = Some(self.send_cancel().await);
                     } else {
                         return Invited::Failed(Cause::NoAnswer, None);
                     }
@@ -1035,20 +1041,7 @@ impl Leg {
             .map(str::to_owned)
             .collect::<Vec<_>>();
         self.route.reverse();
-        let target = self
-            .remote_target
-            .clone()
-            .unwrap_or_else(|| self.request_uri.clone());
-        let mut ack = Message::request("ACK", target);
-        ack.push("Via", self.via(&new_branch()))
-            .push("Max-Forwards", "70")
-            .push("From", self.from.clone())
-            .push("To", self.to.clone())
-            .push("Call-ID", self.call_id.clone())
-            .push("CSeq", format!("{} ACK", self.cseq));
-        for route in &self.route {
-            ack.push("Route", route.clone());
-        }
+        let ack = self.dialog_request("ACK", self.cseq);
         self.send(&ack).await;
         self.ack = Some(ack);
     }

@@ -65,15 +65,7 @@ async fn register(
         *cseq += 1;
         let mut request = Message::request("REGISTER", uri.clone());
         request
-            .push(
-                "Via",
-                format!(
-                    "SIP/2.0/{} {};branch={};rport",
-                    shared.transport.protocol().via(),
-                    shared.advertised,
-                    new_branch()
-                ),
-            )
+            .push("Via", shared.via(&new_branch()))
             .push("Max-Forwards", "70")
             .push("From", format!("<sip:{user}@{host}>;tag={tag}"))
             .push("To", format!("<sip:{user}@{host}>"))
