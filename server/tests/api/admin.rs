@@ -128,10 +128,7 @@ async fn a_platform_admin_gives_a_company_its_caller_id(app: TestApp) {
             .await,
         1
     );
-    let (token, _) = app::backend::api_tokens::create(&app.state, tenant, "t", None)
-        .await
-        .unwrap();
-    let api = crate::helpers::Api::new(&app.address, &token);
+    let api = app.api_for(tenant).await;
     let account = api.get("/api/v1/account").await.body;
     assert_eq!(account["settings"]["caller_id"], "02191000000");
     let page = admin.get("/admin").await;

@@ -509,10 +509,15 @@ impl TestApp {
             .await
             .unwrap();
         self.credit_paid(tenant_id, minutes).await;
+        (tenant_id, self.api_for(tenant_id).await)
+    }
+
+    /// A client of the JSON API with a new token of `tenant_id`.
+    pub async fn api_for(&self, tenant_id: i64) -> Api {
         let (token, _) = app::backend::api_tokens::create(&self.state, tenant_id, "dispatch", None)
             .await
             .unwrap();
-        (tenant_id, Api::new(&self.address, &token))
+        Api::new(&self.address, &token)
     }
 
     /// Gives a tenant `minutes` bought at the standard 250 Toman a minute, so calls have a price.

@@ -294,10 +294,7 @@ async fn call_settings_are_validated_and_become_the_api_defaults(app: TestApp) {
         )
         .await;
     assert!(good.status.is_success() || good.status.is_redirection());
-    let (token, _) = app::backend::api_tokens::create(&app.state, tenant, "t", None)
-        .await
-        .unwrap();
-    let api = Api::new(&app.address, &token);
+    let api = app.api_for(tenant).await;
     let account = api.get("/api/v1/account").await.body;
     assert_eq!(account["settings"]["first"], "driver");
     assert_eq!(account["settings"]["max_duration"], 120);

@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{Api, Browser, TestApp};
+use crate::helpers::{Browser, TestApp};
 use crate::on_both_databases;
 
 on_both_databases!(
@@ -76,10 +76,7 @@ async fn every_supported_format_becomes_the_welcome_message_calls_play(app: Test
     );
 
     // A call plays it: the first party's channel opens with 440 Hz, not the built-in chime.
-    let (token, _) = app::backend::api_tokens::create(&app.state, tenant, "t", None)
-        .await
-        .unwrap();
-    let api = Api::new(&app.address, &token);
+    let api = app.api_for(tenant).await;
     let call = api
         .call(json!({ "passenger": "09121237010", "driver": "09351237010" }))
         .await;
@@ -183,10 +180,7 @@ async fn the_second_party_hears_the_welcome_too_when_the_operator_asks(app: Test
         )
         .await;
     assert!(saved.status.is_success() || saved.status.is_redirection());
-    let (token, _) = app::backend::api_tokens::create(&app.state, tenant, "t", None)
-        .await
-        .unwrap();
-    let api = Api::new(&app.address, &token);
+    let api = app.api_for(tenant).await;
 
     let call = api
         .call(json!({ "passenger": "09121237010", "driver": "09351237010" }))
