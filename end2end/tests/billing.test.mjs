@@ -1,22 +1,20 @@
 // Browser test: an operator buys a package through the test gateway and sees the new balance.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { shots, waitForHydration, watchErrors, withServerAndBrowser } from './server.mjs';
+import { shots, waitForHydration, watchErrors, withServerAndBrowser, signUp } from './server.mjs';
 
 const env = withServerAndBrowser();
 
 test('an operator buys 40 minutes and sees them on the dashboard in Persian digits', async () => {
   const page = await env.browser.newPage({ viewport: { width: 1280, height: 900 } });
   const errors = watchErrors(page);
-  await page.goto(`${env.server.base}/signup`);
-  await waitForHydration(page);
-  await page.fill('#company', 'تاکسی زرد');
-  await page.fill('#full_name', 'سارا کریمی');
-  await page.fill('#email', 'sara@example.com');
-  await page.fill('#mobile', '09351234567');
-  await page.fill('#password', 'yellow-cabs-2026');
-  await page.getByRole('button', { name: 'ساخت حساب' }).click();
-  await page.waitForURL('**/dashboard');
+  await signUp(page, env.server.base, {
+    company: 'تاکسی زرد',
+    name: 'سارا کریمی',
+    email: 'sara@example.com',
+    mobile: '09351234567',
+    password: 'yellow-cabs-2026',
+  });
 
   await page.goto(`${env.server.base}/billing`);
   await waitForHydration(page);

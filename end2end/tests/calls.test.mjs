@@ -2,7 +2,7 @@
 // report and plays its recording.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { shots, waitForHydration, watchErrors, withServerAndBrowser } from './server.mjs';
+import { shots, waitForHydration, watchErrors, withServerAndBrowser, signUp } from './server.mjs';
 
 // Sandbox time runs 20× faster so a 30-second call takes 1.5 s.
 const env = withServerAndBrowser({ POL_SANDBOX_TIME_SCALE: '0.05' });
@@ -11,15 +11,13 @@ test('a call placed with a new API token shows up in the report with a playable 
   const base = env.server.base;
   const page = await env.browser.newPage({ viewport: { width: 1280, height: 900 } });
   const errors = watchErrors(page);
-  await page.goto(`${base}/signup`);
-  await waitForHydration(page);
-  await page.fill('#company', 'تاکسی آبی');
-  await page.fill('#full_name', 'علی رضایی');
-  await page.fill('#email', 'ali@example.com');
-  await page.fill('#mobile', '09121112233');
-  await page.fill('#password', 'blue-cabs-2026!');
-  await page.getByRole('button', { name: 'ساخت حساب' }).click();
-  await page.waitForURL('**/dashboard');
+  await signUp(page, base, {
+    company: 'تاکسی آبی',
+    name: 'علی رضایی',
+    email: 'ali@example.com',
+    mobile: '09121112233',
+    password: 'blue-cabs-2026!',
+  });
   await page.goto(`${base}/billing`);
   await waitForHydration(page);
   await page.getByTestId('buy-10000').click();

@@ -111,3 +111,16 @@ export function withServerAndBrowser(extraEnv = {}) {
   });
   return env;
 }
+
+// Signs a company up through the Persian sign-up form and waits for its dashboard.
+export async function signUp(page, base, { company, name, email, mobile, password }) {
+  await page.goto(`${base}/signup`);
+  await waitForHydration(page);
+  await page.fill('#company', company);
+  await page.fill('#full_name', name);
+  await page.fill('#email', email);
+  await page.fill('#mobile', mobile);
+  await page.fill('#password', password);
+  await page.getByRole('button', { name: 'ساخت حساب' }).click();
+  await page.waitForURL('**/dashboard');
+}

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { createHmac } from 'node:crypto';
-import { shots, waitForHydration, watchErrors, withServerAndBrowser } from './server.mjs';
+import { shots, waitForHydration, watchErrors, withServerAndBrowser, signUp } from './server.mjs';
 
 const env = withServerAndBrowser();
 
@@ -24,15 +24,13 @@ test('a test webhook reaches the operator, signed, and shows as delivered', asyn
   const base = env.server.base;
   const page = await env.browser.newPage({ viewport: { width: 1280, height: 900 } });
   const errors = watchErrors(page);
-  await page.goto(`${base}/signup`);
-  await waitForHydration(page);
-  await page.fill('#company', 'تاکسی قرمز');
-  await page.fill('#full_name', 'مریم احمدی');
-  await page.fill('#email', 'maryam@example.com');
-  await page.fill('#mobile', '09131112233');
-  await page.fill('#password', 'red-cabs-2026!');
-  await page.getByRole('button', { name: 'ساخت حساب' }).click();
-  await page.waitForURL('**/dashboard');
+  await signUp(page, base, {
+    company: 'تاکسی قرمز',
+    name: 'مریم احمدی',
+    email: 'maryam@example.com',
+    mobile: '09131112233',
+    password: 'red-cabs-2026!',
+  });
 
   await page.goto(`${base}/settings/webhooks`);
   await waitForHydration(page);

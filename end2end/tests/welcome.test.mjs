@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { shots, waitForHydration, watchErrors, withServerAndBrowser } from './server.mjs';
+import { shots, waitForHydration, watchErrors, withServerAndBrowser, signUp } from './server.mjs';
 
 const env = withServerAndBrowser();
 const fixture = new URL('../../telephony/tests/fixtures/welcome.mp3', import.meta.url).pathname;
@@ -11,15 +11,13 @@ test('a welcome message uploads with progress and its preview plays', async () =
   const base = env.server.base;
   const page = await env.browser.newPage({ viewport: { width: 1280, height: 900 } });
   const errors = watchErrors(page);
-  await page.goto(`${base}/signup`);
-  await waitForHydration(page);
-  await page.fill('#company', 'تاکسی سفید');
-  await page.fill('#full_name', 'رضا محمدی');
-  await page.fill('#email', 'reza@example.com');
-  await page.fill('#mobile', '09141112233');
-  await page.fill('#password', 'white-cabs-2026!');
-  await page.getByRole('button', { name: 'ساخت حساب' }).click();
-  await page.waitForURL('**/dashboard');
+  await signUp(page, base, {
+    company: 'تاکسی سفید',
+    name: 'رضا محمدی',
+    email: 'reza@example.com',
+    mobile: '09141112233',
+    password: 'white-cabs-2026!',
+  });
 
   await page.goto(`${base}/settings/calls`);
   await waitForHydration(page);
